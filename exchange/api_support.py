@@ -1,0 +1,57 @@
+"""Helpers every package's REST layer shares: the page envelope and the body-type check."""
+
+from __future__ import annotations
+
+from flask import current_app, request, url_for
+from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
+
+from exchange.errors import BadRequest, UnsupportedMediaType
+from exchange.pagination import Page
+
+JSON = "application/json"
+
+
+def page_body(page: Page, endpoint: str, **values) -> dict:
+    """``{items, next_cursor, next}`` with ``next`` the URL of the following page."""
+    next_url = None
+    if page.next_cursor:
+        args = {k: v for k, v in request.args.items() if k != "cursor"}
+        next_url = url_for(endpoint, **values, **args, cursor=page.next_cursor, _external=True)
+    return {"items": page.items, "next_cursor": page.next_cursor, "next": next_url}
+
+
+def body_types(*mimetypes: str):
+    """Declare the request body types an API view accepts (default: JSON only)."""
+
+    def decorator(func):
+        func._body_types = frozenset(mimetypes)
+        return func
+
+    return decorator
+
+
+def _accepted_types() -> frozenset[str]:
+    view = current_app.view_functions.get(request.endpoint)
+    handler = getattr(getattr(view, "view_class", None), request.method.lower(), view)
+    return getattr(handler, "_body_types", frozenset({JSON}))
+
+
+def check_api_body() -> None:
+    """before_request for /api/: refuse a body of the wrong type (415) or broken JSON (400)
+    before any endpoint sees it, so no client mistake becomes a 500 or a silent 422."""
+    if request.method not in ("POST", "PUT", "PATCH") or not request.path.startswith("/api/"):
+        return
+    has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")
+    if not has_body:
+        return
+    accepted = _accepted_types()
+    if request.mimetype not in accepted:
+        raise UnsupportedMediaType(
+            f"Send the body as {' or '.join(sorted(accepted))} "
+            f"(got {request.mimetype or 'no Content-Type'})."
+        )
+    if request.mimetype == JSON:
+        try:
+            request.get_json()
+        except WerkzeugBadRequest as exc:
+            raise BadRequest("The request body is not valid JSON.", code="malformed_json") from exc

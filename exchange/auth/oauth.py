@@ -1,0 +1,88 @@
+"""The OAuth2 authorization server (client credentials, RFC 6749 §4.4; revocation,
+RFC 7009) and the bearer-token check used by the API (RFC 6750)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2.rfc6749 import InvalidScopeError
+from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
+from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from sqlalchemy import select
+
+from exchange.auth.models import OAuthClient, OAuthToken, digest
+from exchange.auth.scopes import SCOPES, parse_scopes
+from exchange.db import db, utcnow
+
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+REALM = "exchange"
+
+
+def query_client(client_id: str) -> OAuthClient | None:
+    client = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
+    # A revoked client, or one whose member is suspended, cannot authenticate at all.
+    if client is None or client.is_revoked or not client.member.is_active:
+        return None
+    return client
+
+
+def save_token(token: dict, request) -> None:
+    now = utcnow()
+    db.session.add(
+        OAuthToken(
+            client_pk=request.client.id,
+            token_hash=digest(token["access_token"]),
+            scope=token.get("scope", ""),
+            issued_at=now,
+            expires_at=now + timedelta(seconds=int(token["expires_in"])),
+        )
+    )
+    request.client.last_used_at = now
+
+
+class ClientCredentials(ClientCredentialsGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def validate_requested_scope(self):
+        """Refuse a scope the client was not granted, rather than silently dropping it."""
+        super().validate_requested_scope()
+        requested = set(parse_scopes(self.request.payload.scope))
+        if requested - set(self.request.client.scopes):
+            raise InvalidScopeError("The client was not granted: " + " ".join(sorted(requested)))
+
+
+class Revocation(RevocationEndpoint):
+    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def query_token(self, token_string, token_type_hint):
+        return db.session.scalar(
+            select(OAuthToken).where(OAuthToken.token_hash == digest(token_string))
+        )
+
+    def revoke_token(self, token, request):
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+
+
+class BearerValidator(BearerTokenValidator):
+    def authenticate_token(self, token_string):
+        return db.session.scalar(
+            select(OAuthToken).where(OAuthToken.token_hash == digest(token_string))
+        )
+
+
+authorization_server = AuthorizationServer(query_client=query_client, save_token=save_token)
+resource_protector = ResourceProtector()
+resource_protector.register_token_validator(BearerValidator(realm=REALM))
+
+
+def init_oauth(app) -> None:
+    app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", list(SCOPES))
+    authorization_server.init_app(app)
+    if not getattr(authorization_server, "_exchange_registered", False):
+        authorization_server.register_grant(ClientCredentials)
+        authorization_server.register_endpoint(Revocation)
+        authorization_server._exchange_registered = True

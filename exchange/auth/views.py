@@ -1,0 +1,85 @@
+"""Sign-in pages for people and the OAuth2 token endpoints for programs."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from exchange.auth import service
+from exchange.auth.oauth import authorization_server
+from exchange.db import db, transaction
+from exchange.extensions import csrf, login_manager
+from exchange.members.models import User
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Sign in to continue."
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=320)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths, so the login page cannot be an open redirect."""
+    if target:
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
+            return target
+    return url_for("web.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        with transaction():
+            user = service.authenticate(email=form.email.data, password=form.password.data)
+        if user is not None:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append("E-mail or password is wrong, or the account is inactive.")
+    status = 422 if form.errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash("You are signed out.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/oauth/token", methods=["POST"])
+@csrf.exempt
+def issue_token():
+    """RFC 6749 §4.4: client credentials in, bearer token out (errors per RFC 6749 §5.2)."""
+    with transaction():
+        return authorization_server.create_token_response()
+
+
+@bp.route("/oauth/revoke", methods=["POST"])
+@csrf.exempt
+def revoke_token():
+    """RFC 7009: a client revokes one of its own tokens."""
+    with transaction():
+        return authorization_server.create_endpoint_response("revocation")
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    # A deactivated user, or one of a suspended member, is signed out at the next request.
+    return user if user is not None and user.is_active else None

@@ -1,0 +1,1 @@
+"""Collaborative cases between a submitter and a receiver member."""

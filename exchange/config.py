@@ -1,0 +1,44 @@
+"""Default settings. No secrets live here.
+
+Order of precedence (later wins): these defaults, ``instance/config.py``, then
+environment variables prefixed ``EXCHANGE_`` (``EXCHANGE_DATABASE_URL`` sets
+``DATABASE_URL``), then the mapping passed to ``create_app(config=...)``.
+"""
+
+# Database: None means the embedded SQLite file ``exchange.sqlite3`` in the instance folder.
+DATABASE_URL = None
+# Seconds a SQLite connection waits for a lock held by another worker before failing.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+# Request bodies above this size are refused with 413 (attachments have their own limit).
+MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+
+# OAuth2: access tokens issued by the client-credentials grant live this many seconds.
+OAUTH2_TOKEN_EXPIRES_IN = {"client_credentials": 3600}
+OAUTH2_REFRESH_TOKEN_GENERATOR = False
+
+# Sessions for people using the web pages.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Set EXCHANGE_SESSION_COOKIE_SECURE=true behind HTTPS.
+SESSION_COOKIE_SECURE = False
+REMEMBER_COOKIE_HTTPONLY = True
+PERMANENT_SESSION_LIFETIME = 12 * 3600
+WTF_CSRF_TIME_LIMIT = None
+
+# flask-smorest / OpenAPI.
+API_TITLE = "exchange"
+API_VERSION = "v1"
+OPENAPI_VERSION = "3.1.0"
+OPENAPI_URL_PREFIX = "/api/v1"
+OPENAPI_JSON_PATH = "openapi.json"
+
+# Lists.
+PAGE_SIZE_DEFAULT = 50
+PAGE_SIZE_MAX = 200
+
+# Logging level for the exchange's own loggers.
+LOG_LEVEL = "INFO"
+
+# Demo data password (only used by ``exchange demo``).
+DEMO_PASSWORD = "exchange-demo"

@@ -1,0 +1,151 @@
+"""The database layer: the declarative ``Base``, the ``db`` extension object and the
+one place that commits.
+
+Services never commit. A web view, API endpoint, CLI command or worker step wraps the
+whole unit of work in ``transaction()`` (or decorates it with ``@transactional``); the
+outermost block commits once, and only then runs the callbacks registered with
+``on_commit()``. A crash before the commit therefore loses nothing and sends nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, registry
+
+log = logging.getLogger(__name__)
+
+# Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp on every database.
+
+    SQLite has no time zones; values are stored naive in UTC and come back aware, so
+    comparisons with ``utcnow()`` behave the same on SQLite and PostgreSQL.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; the exchange stores aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    # Every ``Mapped[datetime]`` column is an aware UTC timestamp.
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime()},
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def utcnow() -> datetime:
+    """The current time, aware and in UTC (the only clock models use by default)."""
+    return datetime.now(UTC)
+
+
+_DEPTH = "exchange.tx_depth"
+_CALLBACKS = "exchange.on_commit"
+
+
+@contextmanager
+def transaction() -> Iterator:
+    """Run a unit of work; the outermost block commits once, inner blocks join it.
+
+    On an exception the outermost block rolls back and forgets every ``on_commit``
+    callback; after a successful commit the callbacks run in registration order.
+    """
+    session = db.session
+    info = session.info
+    depth = info.get(_DEPTH, 0)
+    info[_DEPTH] = depth + 1
+    try:
+        yield session
+        if depth == 0:
+            session.commit()
+    except BaseException:
+        if depth == 0:
+            session.rollback()
+            info.pop(_CALLBACKS, None)
+        raise
+    finally:
+        info[_DEPTH] = depth
+    if depth == 0:
+        for callback in info.pop(_CALLBACKS, []):
+            try:
+                callback()
+            except Exception:  # the commit stands; a failed side effect must not undo it
+                log.exception("on_commit callback %r failed", callback)
+
+
+def transactional(func: Callable) -> Callable:
+    """Decorator form of ``transaction()``."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with transaction():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def on_commit(callback: Callable[[], object]) -> None:
+    """Run ``callback`` after the enclosing transaction commits (never if it rolls back)."""
+    info = db.session.info
+    if not info.get(_DEPTH):
+        raise RuntimeError("on_commit() called outside transaction()")
+    info.setdefault(_CALLBACKS, []).append(callback)
+
+
+def configure_engine_events(engine) -> None:
+    """SQLite: WAL, foreign keys, and transactions SQLAlchemy controls (so SAVEPOINTs work).
+
+    Python's sqlite3 module opens transactions lazily on its own; turning that off and
+    emitting BEGIN ourselves is the documented way to get correct SAVEPOINT behaviour.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN")

@@ -1,0 +1,39 @@
+"""gunicorn settings for ``exchange serve``; every value can be overridden by env.
+
+PORT (default 8000) and EXCHANGE_BIND_HOST (default 127.0.0.1) choose the address;
+WEB_CONCURRENCY the number of worker processes (default 2).
+"""
+
+import os
+
+from exchange.version import SIGNATURE
+
+bind = f"{os.environ.get('EXCHANGE_BIND_HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "sync"
+timeout = 60
+graceful_timeout = 10
+accesslog = "-"
+errorlog = "-"
+access_log_format = f'%(h)s "%(r)s" %(s)s %(b)s %(M)sms [exchange {SIGNATURE}]'
+
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "exchange": {
+            "format": f"%(asctime)s %(levelname)s [exchange {SIGNATURE}] %(name)s: %(message)s"
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "exchange",
+            "stream": "ext://sys.stderr",
+        },
+    },
+    "loggers": {
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}

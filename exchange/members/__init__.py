@@ -1,0 +1,1 @@
+"""Members of the exchange, their users, and the member directory."""

@@ -1,0 +1,109 @@
+"""Members (vendors on the exchange) and their users (people who act for them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from exchange.db import db, utcnow
+
+
+class MemberTier(StrEnum):
+    """Membership tier; it carries the entitlements a member has on the exchange."""
+
+    basic = "basic"
+    standard = "standard"
+    premier = "premier"
+
+
+class MemberStatus(StrEnum):
+    active = "active"
+    suspended = "suspended"
+
+
+class Role(StrEnum):
+    admin = "admin"
+    engineer = "engineer"
+    escalation_manager = "escalation_manager"
+
+
+class Member(db.Model):
+    """A vendor that joined the exchange and acts as submitter or receiver of cases."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    tier: Mapped[MemberTier] = mapped_column(String(20), default=MemberTier.standard)
+    status: Mapped[MemberStatus] = mapped_column(String(20), default=MemberStatus.active)
+    description: Mapped[str] = mapped_column(Text, default="")
+    website: Mapped[str | None] = mapped_column(String(500))
+    email_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The designated support contact (source 004, "Support Readiness").
+    support_contact_name: Mapped[str | None] = mapped_column(String(200))
+    support_contact_email: Mapped[str | None] = mapped_column(String(320))
+    support_contact_phone: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="member", order_by="User.id")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == MemberStatus.active
+
+    @property
+    def support_contact(self) -> dict | None:
+        if not (self.support_contact_name or self.support_contact_email):
+            return None
+        return {
+            "name": self.support_contact_name,
+            "email": self.support_contact_email,
+            "phone": self.support_contact_phone,
+        }
+
+    def __repr__(self) -> str:
+        return f"<Member {self.slug}>"
+
+
+class User(UserMixin, db.Model):
+    """A person who acts for exactly one member, with roles on that member."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    member: Mapped[Member] = relationship(back_populates="users")
+
+    @property
+    def is_active(self) -> bool:  # flask-login: inactive users cannot log in
+        return self.active and self.member.is_active
+
+    def has_role(self, role: Role | str) -> bool:
+        return str(role) in self.roles
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"

@@ -1,0 +1,97 @@
+"""API shapes for members, users and the caller's own identity."""
+
+from marshmallow import Schema, fields, validate
+
+from exchange.members.models import MemberTier, Role
+from exchange.schemas import ListArgs, page_schema
+
+ROLE_CHOICES = [r.value for r in Role]
+
+
+class SupportContactOut(Schema):
+    name = fields.Str(allow_none=True)
+    email = fields.Str(allow_none=True)
+    phone = fields.Str(allow_none=True)
+
+
+class MemberOut(Schema):
+    slug = fields.Str()
+    name = fields.Str()
+    tier = fields.Str()
+    status = fields.Str()
+    description = fields.Str()
+    website = fields.Str(allow_none=True)
+    email_domains = fields.List(fields.Str())
+    support_contact = fields.Nested(SupportContactOut, allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+MemberPageOut = page_schema(MemberOut, "MemberPage")
+
+
+class MemberSearchArgs(ListArgs):
+    q = fields.Str(
+        validate=validate.Length(max=200),
+        metadata={"description": "Part of a member's name or slug."},
+    )
+
+
+class MemberPatchIn(Schema):
+    name = fields.Str(validate=validate.Length(min=1, max=200))
+    description = fields.Str(validate=validate.Length(max=5000))
+    website = fields.Url(allow_none=True, schemes={"http", "https"})
+    email_domains = fields.List(fields.Str(validate=validate.Length(min=3, max=253)))
+    support_contact_name = fields.Str(allow_none=True, validate=validate.Length(max=200))
+    support_contact_email = fields.Email(allow_none=True)
+    support_contact_phone = fields.Str(allow_none=True, validate=validate.Length(max=50))
+
+
+class MemberRefOut(Schema):
+    slug = fields.Str()
+    name = fields.Str()
+
+
+class UserOut(Schema):
+    id = fields.Int()
+    email = fields.Str()
+    name = fields.Str()
+    phone = fields.Str(allow_none=True)
+    time_zone = fields.Str()
+    roles = fields.List(fields.Str())
+    active = fields.Bool()
+    member = fields.Pluck(MemberRefOut, "slug")
+    created_at = fields.DateTime()
+    last_login_at = fields.DateTime(allow_none=True)
+
+
+class UserIn(Schema):
+    email = fields.Email(required=True)
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    phone = fields.Str(allow_none=True, validate=validate.Length(max=50))
+    time_zone = fields.Str(load_default="UTC", validate=validate.Length(max=64))
+    roles = fields.List(fields.Str(validate=validate.OneOf(ROLE_CHOICES)), load_default=list)
+    password = fields.Str(load_only=True, validate=validate.Length(min=10, max=200))
+
+
+class UserPatchIn(Schema):
+    name = fields.Str(validate=validate.Length(min=1, max=200))
+    phone = fields.Str(allow_none=True, validate=validate.Length(max=50))
+    time_zone = fields.Str(validate=validate.Length(max=64))
+    roles = fields.List(fields.Str(validate=validate.OneOf(ROLE_CHOICES)))
+    active = fields.Bool()
+
+
+class ClientRefOut(Schema):
+    client_id = fields.Str()
+    name = fields.Str()
+
+
+class MeOut(Schema):
+    member = fields.Nested(MemberOut)
+    scopes = fields.List(fields.Str())
+    user = fields.Nested(UserOut, allow_none=True)
+    client = fields.Nested(ClientRefOut, allow_none=True)
+
+
+TIER_CHOICES = [t.value for t in MemberTier]

@@ -1,0 +1,217 @@
+"""Members and their users: the member directory and a member's own administration.
+
+Every function takes keyword-only arguments. Functions that act for someone take the
+``actor``; they raise ``NotFound`` for another member's private data (never revealing
+that it exists) and ``Forbidden`` when the actor's own member lacks the role.
+"""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import available_timezones
+
+from sqlalchemy import func, or_, select
+
+from exchange.db import db
+from exchange.errors import AlreadyExists, Conflict, Forbidden, NotFound, ValidationFailed
+from exchange.members.models import Member, MemberStatus, MemberTier, Role, User
+from exchange.pagination import Page, paginate
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+MEMBER_FIELDS = {
+    "name",
+    "tier",
+    "status",
+    "description",
+    "website",
+    "email_domains",
+    "support_contact_name",
+    "support_contact_email",
+    "support_contact_phone",
+}
+# What a member admin may change of their own member; tier and status are the operator's.
+ADMIN_MEMBER_FIELDS = MEMBER_FIELDS - {"tier", "status"}
+USER_SELF_FIELDS = {"name", "phone", "time_zone"}
+USER_ADMIN_FIELDS = USER_SELF_FIELDS | {"roles", "active"}
+
+
+def _time_zones() -> set[str]:
+    return available_timezones()
+
+
+def _check_time_zone(value: str) -> None:
+    if value not in _time_zones():
+        raise ValidationFailed(errors={"time_zone": [f"Unknown IANA time zone {value!r}."]})
+
+
+def _check_roles(roles) -> list[str]:
+    unknown = [r for r in roles if r not in Role.__members__]
+    if unknown:
+        raise ValidationFailed(errors={"roles": [f"Unknown role(s): {', '.join(unknown)}."]})
+    return list(dict.fromkeys(roles))
+
+
+# -- members ------------------------------------------------------------------------
+
+
+def get_member(*, slug: str) -> Member:
+    member = db.session.scalar(select(Member).where(Member.slug == slug))
+    if member is None:
+        raise NotFound(f"No member {slug!r}.")
+    return member
+
+
+def search_members(
+    *, q: str | None = None, limit: int | None = None, cursor: str | None = None
+) -> Page:
+    """The directory: members whose name or slug contains ``q`` (case-insensitive)."""
+    stmt = select(Member)
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Member.name).like(pattern), Member.slug.like(pattern)))
+    return paginate(
+        stmt,
+        [func.lower(Member.name), Member.id],
+        limit=limit,
+        cursor=cursor,
+        key_of=lambda m: [m.name.lower(), m.id],
+    )
+
+
+def create_member(*, slug: str, name: str, tier: str = MemberTier.standard, **fields) -> Member:
+    """Admit a vendor to the exchange (the operator's act, from the CLI)."""
+    if not SLUG_RE.match(slug or ""):
+        raise ValidationFailed(
+            errors={"slug": ["Use 1-40 lowercase letters, digits and inner hyphens."]}
+        )
+    if db.session.scalar(select(Member.id).where(Member.slug == slug)):
+        raise AlreadyExists(f"A member {slug!r} exists already.")
+    if tier not in MemberTier.__members__:
+        raise ValidationFailed(errors={"tier": [f"One of: {', '.join(MemberTier)}."]})
+    unknown = set(fields) - MEMBER_FIELDS
+    if unknown:
+        raise ValidationFailed(errors={f: ["Unknown field."] for f in unknown})
+    member = Member(slug=slug, name=name, tier=tier, **fields)
+    db.session.add(member)
+    db.session.flush()
+    return member
+
+
+def update_member(*, actor, member: Member, changes: dict) -> Member:
+    """A member admin edits their own member's profile."""
+    require_admin_of(actor, member)
+    for key, value in changes.items():
+        if key not in ADMIN_MEMBER_FIELDS:
+            raise ValidationFailed(errors={key: ["Not changeable here."]})
+        setattr(member, key, value)
+    db.session.flush()
+    return member
+
+
+def set_member_status(*, member: Member, status: str) -> Member:
+    """Suspend or reinstate a member (the operator's act): a suspended member's users
+    cannot sign in and its programs' tokens are refused."""
+    member.status = MemberStatus(status)
+    db.session.flush()
+    return member
+
+
+# -- users --------------------------------------------------------------------------
+
+
+def require_admin_of(actor, member: Member) -> None:
+    if actor.member.id != member.id:
+        raise NotFound(f"No member {member.slug!r} resource here.")
+    actor.require("members:admin")
+    if actor.user is not None and not actor.user.has_role(Role.admin):
+        raise Forbidden("Only a member admin may do this.")
+
+
+def list_users(*, actor, member: Member) -> list[User]:
+    """A member's users; visible to that member's own people and programs only."""
+    if actor.member.id != member.id:
+        raise NotFound(f"No users of {member.slug!r} are visible to you.")
+    return list(
+        db.session.scalars(select(User).where(User.member_id == member.id).order_by(User.id))
+    )
+
+
+def get_user(*, actor, user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or user.member_id != actor.member.id:
+        raise NotFound(f"No user {user_id}.")
+    return user
+
+
+def find_user_by_email(*, email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def create_user(
+    *,
+    member: Member,
+    email: str,
+    name: str,
+    roles=(),
+    password: str | None = None,
+    phone: str | None = None,
+    time_zone: str = "UTC",
+    actor=None,
+) -> User:
+    """Add a person to a member. With an ``actor``, it must be that member's admin."""
+    if actor is not None:
+        require_admin_of(actor, member)
+    email = email.strip().lower()
+    if find_user_by_email(email=email) is not None:
+        raise AlreadyExists(
+            f"A user with e-mail {email!r} exists already.", errors={"email": ["Already in use."]}
+        )
+    _check_time_zone(time_zone)
+    user = User(
+        member=member,
+        email=email,
+        name=name,
+        roles=_check_roles(roles),
+        phone=phone,
+        time_zone=time_zone,
+    )
+    if password:
+        user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(*, actor, user: User, changes: dict) -> User:
+    """A member admin edits any of its users; a person edits their own name, phone and
+    time zone."""
+    if user.member_id != actor.member.id:
+        raise NotFound(f"No user {user.id}.")
+    is_self = actor.user is not None and actor.user.id == user.id
+    if set(changes) - USER_SELF_FIELDS or not is_self:
+        require_admin_of(actor, user.member)
+    for key in set(changes) - USER_ADMIN_FIELDS:
+        raise ValidationFailed(errors={key: ["Not changeable here."]})
+    if "time_zone" in changes:
+        _check_time_zone(changes["time_zone"])
+    if "roles" in changes:
+        changes = {**changes, "roles": _check_roles(changes["roles"])}
+    was_admin = _is_active_admin(user)
+    for key, value in changes.items():
+        setattr(user, key, value)
+    # A member always keeps one active admin, or nobody could administer it again.
+    others = (u for u in user.member.users if u.id != user.id)
+    if was_admin and not _is_active_admin(user) and not any(map(_is_active_admin, others)):
+        raise Conflict("This would leave the member without an active admin.")
+    db.session.flush()
+    return user
+
+
+def _is_active_admin(user: User) -> bool:
+    return user.active and Role.admin in user.roles
+
+
+def set_password(*, user: User, password: str) -> None:
+    if len(password) < 10:
+        raise ValidationFailed(errors={"password": ["Use at least 10 characters."]})
+    user.set_password(password)

@@ -1,0 +1,1 @@
+"""E-mail notices to people."""

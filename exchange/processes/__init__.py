@@ -1,0 +1,1 @@
+"""Published support processes: severities, commitments, coverage, intake, escalation."""

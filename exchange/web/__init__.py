@@ -1,0 +1,1 @@
+"""Shared web pieces: layout, static assets, the start page, health probes."""

@@ -1,0 +1,5 @@
+"""WSGI entry point for gunicorn: ``gunicorn exchange.wsgi:app``."""
+
+from exchange import create_app
+
+app = create_app()
