@@ -1,0 +1,44 @@
+# The README's two commands: `make run` and `make test`. Everything else is a helper.
+VENV   ?= .venv
+PYTHON ?= python3
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PYTEST_WORKERS ?= auto
+
+.PHONY: run test test-sqlite test-postgres install lint format bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Migrate the instance database, load the demo data on first start, serve on :8000 (PORT).
+run: $(STAMP)
+	$(VENV)/bin/exchange db upgrade
+	$(VENV)/bin/exchange demo --first-start
+	exec $(VENV)/bin/exchange serve
+
+# The whole suite on SQLite, then on a throwaway PostgreSQL cluster.
+test: test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+test-postgres: $(STAMP)
+	scripts/with-postgres $(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check exchange tests
+	$(VENV)/bin/ruff format --check exchange tests
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format exchange tests
+	$(VENV)/bin/ruff check --fix exchange tests
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info
