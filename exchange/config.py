@@ -17,6 +17,9 @@ MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 OAUTH2_TOKEN_EXPIRES_IN = {"client_credentials": 3600}
 OAUTH2_REFRESH_TOKEN_GENERATOR = False
 
+# Password hashing for people (werkzeug method string); the suite uses a cheap one.
+PASSWORD_HASH_METHOD = "scrypt"
+
 # Sessions for people using the web pages.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -59,6 +59,8 @@ def app(tmp_path_factory, fresh_database_url):
             "SECRET_KEY": "test-secret-key",
             "DATABASE_URL": fresh_database_url("suite"),
             "SERVER_NAME": "exchange.test",
+            # Hashing cost is not what these tests check; scrypt would dominate the run time.
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
     )
     with app.app_context():

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import MissingAuthorizationError
-from flask import g, request
+from flask import request
 from flask_login import current_user
 
 from exchange.auth.models import OAuthClient, OAuthToken
@@ -24,6 +24,7 @@ from exchange.extensions import csrf
 from exchange.members.models import Member, User
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_ACTOR_KEY = "exchange.actor"
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,12 @@ def _actor_from_token() -> Actor:
 
 def current_actor() -> Actor:
     """The caller of this request; raises 401 when there is none."""
-    if "actor" in g:
-        return g.actor
+    # Cached on the request, not on ``g``: ``g`` lives as long as the app context, which
+    # can outlast a request (the test suite keeps one per test), and a later request must
+    # never inherit an earlier caller, nor skip the token and CSRF checks.
+    cached = request.environ.get(_ACTOR_KEY)
+    if cached is not None:
+        return cached
     if request.headers.get("Authorization"):
         actor = _actor_from_token()
     elif current_user.is_authenticated:
@@ -111,7 +116,7 @@ def current_actor() -> Actor:
         actor = actor_for_user(current_user._get_current_object())
     else:
         raise _unauthorized("Send a bearer token or sign in.")
-    g.actor = actor
+    request.environ[_ACTOR_KEY] = actor
     return actor
 
 

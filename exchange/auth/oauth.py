@@ -3,6 +3,7 @@ RFC 7009) and the bearer-token check used by the API (RFC 6750)."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
@@ -81,6 +82,13 @@ resource_protector.register_token_validator(BearerValidator(realm=REALM))
 
 def init_oauth(app) -> None:
     app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", list(SCOPES))
+    # authlib refuses plain http except on loopback (an OAuth2 request over it raises
+    # InsecureTransportError). The test client talks http to a non-loopback host name,
+    # so tests (or EXCHANGE_OAUTH2_INSECURE_TRANSPORT=true) switch that check off with
+    # authlib's documented variable.
+    app.config.setdefault("OAUTH2_INSECURE_TRANSPORT", app.testing)
+    if app.config["OAUTH2_INSECURE_TRANSPORT"]:
+        os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
     authorization_server.init_app(app)
     if not getattr(authorization_server, "_exchange_registered", False):
         authorization_server.register_grant(ClientCredentials)

@@ -7,6 +7,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     PasswordField,
+    SelectChoice,
     SelectMultipleField,
     StringField,
     widgets,
@@ -28,6 +29,9 @@ ROLE_LABELS = [
 ]
 
 
+ROLE_CHOICES = [SelectChoice(value, label) for value, label in ROLE_LABELS]
+
+
 class RolesField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
@@ -38,12 +42,12 @@ class UserForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     phone = StringField("Phone", validators=[Optional(), Length(max=50)])
     time_zone = StringField("Time zone", default="UTC", validators=[DataRequired(), Length(max=64)])
-    roles = RolesField("Roles", choices=ROLE_LABELS, default=[Role.engineer.value])
+    roles = RolesField("Roles", choices=ROLE_CHOICES, default=[Role.engineer.value])
     password = PasswordField("Initial password", validators=[Optional(), Length(min=10, max=200)])
 
 
 class UserEditForm(FlaskForm):
-    roles = RolesField("Roles", choices=ROLE_LABELS)
+    roles = RolesField("Roles", choices=ROLE_CHOICES)
     active = BooleanField("Active")
 
 

@@ -1,0 +1,175 @@
+"""The sign-in, directory and user-administration pages, through real forms."""
+
+from exchange.db import transaction
+from exchange.members import service
+from tests.conftest import PASSWORD, csrf_token_from
+
+
+def _post_form(client, url, data, page_url=None):
+    token = csrf_token_from(client.get(page_url or url).get_data(as_text=True))
+    return client.post(url, data={**data, "csrf_token": token})
+
+
+def test_pages_need_a_signed_in_person(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_login_wrong_password_reveals_nothing(client, make_user):
+    user = make_user()
+    response = _post_form(client, "/login", {"email": user.email, "password": "wrong one!"})
+    assert response.status_code == 422
+    assert "wrong" in response.get_data(as_text=True)
+    unknown = _post_form(client, "/login", {"email": "nobody@x.example", "password": "x" * 12})
+    assert unknown.status_code == 422
+    assert client.get("/").status_code == 302
+
+
+def test_login_without_csrf_token_is_refused(client, make_user):
+    user = make_user()
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/").status_code == 302
+
+
+def test_login_then_dashboard_and_logout(client, make_user, make_member, login):
+    member = make_member(name="Acme Storage")
+    user = make_user(member=member, name="Ed Engineer")
+    login(user)
+    page = client.get("/").get_data(as_text=True)
+    assert "Acme Storage" in page and "Ed Engineer" in page
+    response = _post_form(client, "/logout", {}, page_url="/")
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_login_never_redirects_off_site(client, make_user):
+    user = make_user()
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login?next=https://evil.example/",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 302
+    assert "evil" not in response.headers["Location"]
+
+
+def test_inactive_people_cannot_sign_in_and_are_signed_out(client, make_user, login):
+    user = make_user(roles=["admin"])
+    other = make_user(member=user.member, roles=["admin"])
+    login(user)
+    with transaction():
+        user.active = False
+    assert client.get("/").status_code == 302  # the live session ends at the next request
+    response = _post_form(client, "/login", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 422
+    with transaction():
+        service.set_member_status(member=other.member, status="suspended")
+    response = _post_form(client, "/login", {"email": other.email, "password": PASSWORD})
+    assert response.status_code == 422
+
+
+def test_directory_search_and_profile(client, make_user, make_member, login):
+    make_member(slug="globex", name="Globex Virtualization", support_contact_name="Greta")
+    make_member(slug="initech", name="Initech Database")
+    login(make_user())
+    page = client.get("/directory?q=GLOB").get_data(as_text=True)
+    assert "Globex Virtualization" in page and "Initech" not in page
+    profile = client.get("/directory/globex").get_data(as_text=True)
+    assert "Greta" in profile
+    missing = client.get("/directory/nope", headers={"Accept": "text/html"})
+    assert missing.status_code == 404 and "not_found" in missing.get_data(as_text=True)
+
+
+def test_member_text_is_escaped(client, make_user, make_member, login):
+    make_member(slug="evil", name="<script>alert(1)</script>")
+    login(make_user())
+    page = client.get("/directory").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_engineers_cannot_manage_users(client, make_user, login):
+    login(make_user(roles=["engineer"]))
+    assert client.get("/admin/users").status_code == 403
+
+
+def test_admin_adds_edits_and_deactivates_users(client, make_user, login, db_session):
+    admin = make_user(roles=["admin"])
+    login(admin)
+    response = _post_form(
+        client,
+        "/admin/users",
+        {
+            "email": "new.person@example.com",
+            "name": "New Person",
+            "time_zone": "Europe/Berlin",
+            "roles": ["engineer", "escalation_manager"],
+            "password": "a long password",
+        },
+    )
+    assert response.status_code == 302
+    new = service.find_user_by_email(email="new.person@example.com")
+    assert new.member_id == admin.member_id
+    assert new.roles == ["engineer", "escalation_manager"]
+    assert new.check_password("a long password")
+
+    duplicate = _post_form(
+        client,
+        "/admin/users",
+        {
+            "email": "new.person@example.com",
+            "name": "Again",
+            "time_zone": "UTC",
+            "roles": ["engineer"],
+        },
+    )
+    assert duplicate.status_code == 422
+    assert "Already in use" in duplicate.get_data(as_text=True)
+
+    bad_zone = _post_form(
+        client,
+        "/admin/users",
+        {
+            "email": "zone@example.com",
+            "name": "Zone",
+            "time_zone": "Mars/Olympus",
+            "roles": ["engineer"],
+        },
+    )
+    assert bad_zone.status_code == 422
+    assert "Unknown IANA time zone" in bad_zone.get_data(as_text=True)
+
+    _post_form(client, f"/admin/users/{new.id}", {"roles": ["engineer"]}, page_url="/admin/users")
+    db_session.expire_all()
+    assert new.roles == ["engineer"] and new.active is False
+
+
+def test_admin_cannot_remove_the_last_admin(client, make_user, login, db_session):
+    admin = make_user(roles=["admin"])
+    login(admin)
+    response = _post_form(
+        client,
+        f"/admin/users/{admin.id}",
+        {"roles": ["engineer"], "active": "y"},
+        page_url="/admin/users",
+    )
+    assert response.status_code == 302
+    db_session.expire_all()
+    assert admin.roles == ["admin"]
+    assert "without an active admin" in client.get("/admin/users").get_data(as_text=True)
+
+
+def test_admin_cannot_edit_another_members_user(client, make_user, login, db_session):
+    admin = make_user(roles=["admin"])
+    stranger = make_user(roles=["engineer"])
+    login(admin)
+    _post_form(
+        client,
+        f"/admin/users/{stranger.id}",
+        {"roles": ["admin"], "active": "y"},
+        page_url="/admin/users",
+    )
+    db_session.expire_all()
+    assert stranger.roles == ["engineer"]
