@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test test-sqlite test-postgres install lint format bench clean
+.PHONY: run test test-sqlite test-postgres install lint format clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,9 +36,6 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format exchange tests
 	$(VENV)/bin/ruff check --fix exchange tests
-
-bench: $(STAMP)
-	$(PY) -m bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info

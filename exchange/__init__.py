@@ -50,8 +50,17 @@ def _instance_secret(app: Flask) -> str:
     """
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        # Write aside, then link into place: link() fails if another process won the
+        # race, and then everyone reads the winner's key.
+        temp = path.with_name(f".secret_key.{os.getpid()}")
+        temp.write_text(secrets.token_urlsafe(48))
+        temp.chmod(0o600)
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+        finally:
+            temp.unlink()
     return path.read_text().strip()
 
 

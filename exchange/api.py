@@ -7,10 +7,16 @@ from flask_smorest import Api
 
 from exchange.auth.scopes import SCOPES
 from exchange.extensions import csrf
+from exchange.schemas import ProblemSchema
+
+
+class ExchangeApi(Api):
+    # Documents the error body we actually send (problem+json), not flask-smorest's own.
+    ERROR_SCHEMA = ProblemSchema
 
 
 def init_api(app: Flask) -> Api:
-    api = Api(
+    api = ExchangeApi(
         app,
         spec_kwargs={
             "info": {
@@ -31,8 +37,9 @@ def init_api(app: Flask) -> Api:
         "session", {"type": "apiKey", "in": "cookie", "name": "session"}
     )
     from exchange.members.api import blp as members_blp
+    from exchange.processes.api import blp as processes_blp
 
-    for blp in (members_blp,):
+    for blp in (members_blp, processes_blp):
         # Programs authenticate by bearer token, not cookie; a session caller's writes
         # are CSRF-checked inside current_actor().
         csrf.exempt(blp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, request, url_for
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 
 from exchange.errors import BadRequest, UnsupportedMediaType
@@ -37,8 +38,12 @@ def _accepted_types() -> frozenset[str]:
 
 
 def check_api_body() -> None:
-    """before_request for /api/: refuse a body of the wrong type (415) or broken JSON (400)
-    before any endpoint sees it, so no client mistake becomes a 500 or a silent 422."""
+    """before_request: refuse a NUL character anywhere (400); for /api/ also a body of the
+    wrong type (415) or broken JSON (400), before any endpoint sees it, so no client
+    mistake becomes a 500 or a silent 422."""
+    _refuse_nul(request.path, request.args)
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        _refuse_nul(request.form)
     if request.method not in ("POST", "PUT", "PATCH") or not request.path.startswith("/api/"):
         return
     has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")
@@ -52,6 +57,26 @@ def check_api_body() -> None:
         )
     if request.mimetype == JSON:
         try:
-            request.get_json()
+            body = request.get_json()
         except WerkzeugBadRequest as exc:
             raise BadRequest("The request body is not valid JSON.", code="malformed_json") from exc
+        _refuse_nul(body)
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(map(_has_nul, value))
+    if isinstance(value, MultiDict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items(multi=True))
+    return False
+
+
+def _refuse_nul(*values) -> None:
+    """PostgreSQL text cannot hold U+0000 (a query with one fails, a 500) and SQLite would
+    store it; refuse it on every database, in the path, query, form or JSON body."""
+    if any(map(_has_nul, values)):
+        raise BadRequest("Text in the request may not contain the NUL character (U+0000).")

@@ -127,10 +127,13 @@ def set_member_status_command(member_slug, status):
     """Suspend or reinstate a member."""
     from exchange.members import service
 
-    with transaction():
-        member = service.set_member_status(
-            member=service.get_member(slug=member_slug), status=status
-        )
+    try:
+        with transaction():
+            member = service.set_member_status(
+                member=service.get_member(slug=member_slug), status=status
+            )
+    except Problem as problem:
+        _fail(problem)
     click.echo(json.dumps({"slug": member.slug, "status": member.status}))
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, json, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "conflict": (409, "Conflict"),
     "already_exists": (409, "Already exists"),
     "invalid_transition": (409, "Action not allowed in this state"),
+    "version_immutable": (409, "Published versions cannot change"),
     "precondition_failed": (412, "Precondition failed"),
     "payload_too_large": (413, "Payload too large"),
     "unsupported_media_type": (415, "Unsupported media type"),
@@ -162,8 +165,24 @@ def _validation_errors(exc: HTTPException) -> dict:
     errors: dict = {}
     for location_messages in messages.values():
         if isinstance(location_messages, dict):
-            errors.update(location_messages)
+            errors.update(flatten_errors(location_messages))
     return errors
+
+
+def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
+    """Nested marshmallow messages as ``{"severities.1.key": [...]}``: one dotted path per
+    offending field, so a client can point at it without walking a tree."""
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix or "_schema": messages}
+    if isinstance(messages, str):
+        return {prefix or "_schema": [messages]}
+    flat: dict[str, list[str]] = {}
+    items = messages.items() if isinstance(messages, dict) else enumerate(messages)
+    for key, value in items:
+        path = f"{prefix}.{key}" if prefix else str(key)
+        for name, texts in flatten_errors(value, path).items():
+            flat.setdefault(name, []).extend(texts)
+    return flat
 
 
 def from_http_exception(exc: HTTPException) -> Problem:
@@ -177,6 +196,8 @@ def from_http_exception(exc: HTTPException) -> Problem:
     if status == 400 and "JSON" in (exc.description or ""):
         code = "malformed_json"
         detail = "The request body is not valid JSON."
+    if isinstance(exc, CSRFError):
+        code = "csrf_failed"
     problem = Problem(detail, code=code, errors=errors)
     headers = dict(getattr(exc, "data", {}) or {}).get("headers") or {}
     if status == 405 and exc.get_response().headers.get("Allow"):
@@ -209,6 +230,21 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         return render(from_http_exception(exc))
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc: IntegrityError):
+        # Services check uniqueness first; this is the race where two requests pass that
+        # check together and the database's constraint decides.
+        from exchange.db import db
+
+        db.session.rollback()
+        log.info("integrity conflict on %s %s: %s", request.method, request.path, exc.orig)
+        return render(
+            Problem(
+                "The change conflicts with data written at the same time; reload and try again.",
+                code="conflict",
+            )
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

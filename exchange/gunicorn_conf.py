@@ -15,7 +15,10 @@ timeout = 60
 graceful_timeout = 10
 accesslog = "-"
 errorlog = "-"
-access_log_format = f'%(h)s "%(r)s" %(s)s %(b)s %(M)sms [exchange {SIGNATURE}]'
+# The formatter below adds the version signature to every line, access lines included.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+# No runtime control socket: several instances may run as one user on one host.
+control_socket_disable = True
 
 logconfig_dict = {
     "version": 1,
@@ -35,5 +38,7 @@ logconfig_dict = {
     "loggers": {
         "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Alembic announces its plugins at INFO whenever a worker imports it.
+        "alembic": {"level": "WARNING"},
     },
 }

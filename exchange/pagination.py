@@ -29,18 +29,32 @@ def encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, size: int) -> list:
+def _invalid_cursor() -> ValidationFailed:
+    return ValidationFailed(
+        "The cursor is not one this server issued.", errors={"cursor": ["Invalid cursor."]}
+    )
+
+
+def _key_value_ok(value) -> bool:
+    # Only what encode_cursor writes: text without NUL, or an integer a BIGINT holds.
+    # Anything else would reach the SQL and fail there (a 500), not here (a 422).
+    if isinstance(value, str):
+        return "\x00" not in value
+    return type(value) is int and -(2**63) < value < 2**63
+
+
+def decode_cursor(cursor: str, size: int, types: list[type] | None = None) -> list:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ValidationFailed(
-            "The cursor is not one this server issued.", errors={"cursor": ["Invalid cursor."]}
-        ) from exc
+        raise _invalid_cursor() from exc
     if not isinstance(values, list) or len(values) != size:
-        raise ValidationFailed(
-            "The cursor is not one this server issued.", errors={"cursor": ["Invalid cursor."]}
-        )
+        raise _invalid_cursor()
+    if not all(map(_key_value_ok, values)):
+        raise _invalid_cursor()
+    if types and not all(isinstance(v, t) for v, t in zip(values, types, strict=True)):
+        raise _invalid_cursor()
     return values
 
 
@@ -58,7 +72,7 @@ def paginate(stmt: Select, keys: list, *, limit: int | None, cursor: str | None,
     """
     limit = clamp_limit(limit)
     if cursor:
-        after = decode_cursor(cursor, len(keys))
+        after = decode_cursor(cursor, len(keys), [key.type.python_type for key in keys])
         # (k1, k2, ...) > (v1, v2, ...) written out, since SQLite lacks row-value
         # comparison in older versions.
         clauses = []

@@ -1,12 +1,17 @@
 """Schema pieces shared by every package's API: list arguments and page envelopes."""
 
-from marshmallow import Schema, fields, validate
+import copy
+
+from marshmallow import Schema, fields, missing, validate
 
 
 class ListArgs(Schema):
     limit = fields.Int(
-        validate=validate.Range(min=1, max=200),
-        metadata={"description": "Page size (default 50, at most 200)."},
+        validate=validate.Range(min=1),
+        metadata={
+            "description": "Page size: default PAGE_SIZE_DEFAULT (50); larger values are "
+            "cut to PAGE_SIZE_MAX (200)."
+        },
     )
     cursor = fields.Str(metadata={"description": "The `next_cursor` of the previous page."})
 
@@ -21,3 +26,30 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
         },
         name=name,
     )
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, the body of every error (see docs/errors.md)."""
+
+    type = fields.Str()
+    title = fields.Str()
+    status = fields.Int()
+    detail = fields.Str()
+    code = fields.Str(metadata={"description": "Stable error code; see docs/errors.md."})
+    errors = fields.Dict(
+        keys=fields.Str(),
+        values=fields.List(fields.Str()),
+        metadata={"description": "Dotted field path -> messages (422 only)."},
+    )
+
+
+def patch_schema(schema_cls: type[Schema], name: str) -> type[Schema]:
+    """The same fields as ``schema_cls``, all optional and without defaults: a PATCH body
+    changes only what it names."""
+    declared = {}
+    for key, field in schema_cls._declared_fields.items():
+        field = copy.copy(field)
+        field.required = False
+        field.load_default = missing
+        declared[key] = field
+    return Schema.from_dict(declared, name=name)

@@ -14,6 +14,7 @@ import os
 import re
 
 import pytest
+from flask import g
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -65,6 +66,15 @@ def app(tmp_path_factory, fresh_database_url):
     )
     with app.app_context():
         db.create_all()
+
+    # Tests hold one app context for their whole run, which Flask's test client reuses
+    # for every request; in production each request has its own `g`. Start every request
+    # with an empty `g`, so nothing (such as flask-login's cached user) leaks between them.
+    @app.before_request
+    def _fresh_g():
+        for name in list(g):
+            g.pop(name)
+
     yield app
     with app.app_context():
         db.engine.dispose()

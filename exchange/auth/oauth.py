@@ -22,6 +22,8 @@ REALM = "exchange"
 
 
 def query_client(client_id: str) -> OAuthClient | None:
+    if not client_id or "\x00" in client_id:  # PostgreSQL text cannot even be compared to it
+        return None
     client = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
     # A revoked client, or one whose member is suspended, cannot authenticate at all.
     if client is None or client.is_revoked or not client.member.is_active:
@@ -49,9 +51,9 @@ class ClientCredentials(ClientCredentialsGrant):
     def validate_requested_scope(self):
         """Refuse a scope the client was not granted, rather than silently dropping it."""
         super().validate_requested_scope()
-        requested = set(parse_scopes(self.request.payload.scope))
-        if requested - set(self.request.client.scopes):
-            raise InvalidScopeError("The client was not granted: " + " ".join(sorted(requested)))
+        missing = set(parse_scopes(self.request.payload.scope)) - set(self.request.client.scopes)
+        if missing:
+            raise InvalidScopeError("The client was not granted: " + " ".join(sorted(missing)))
 
 
 class Revocation(RevocationEndpoint):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from authlib.oauth2.rfc6749 import InsecureTransportError
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -66,16 +67,22 @@ def logout():
 @csrf.exempt
 def issue_token():
     """RFC 6749 §4.4: client credentials in, bearer token out (errors per RFC 6749 §5.2)."""
-    with transaction():
-        return authorization_server.create_token_response()
+    try:
+        with transaction():
+            return authorization_server.create_token_response()
+    except InsecureTransportError as error:  # raised before authlib's own error handling
+        return authorization_server.handle_error_response(None, error)
 
 
 @bp.route("/oauth/revoke", methods=["POST"])
 @csrf.exempt
 def revoke_token():
     """RFC 7009: a client revokes one of its own tokens."""
-    with transaction():
-        return authorization_server.create_endpoint_response("revocation")
+    try:
+        with transaction():
+            return authorization_server.create_endpoint_response("revocation")
+    except InsecureTransportError as error:
+        return authorization_server.handle_error_response(None, error)
 
 
 @login_manager.user_loader

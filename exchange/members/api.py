@@ -1,4 +1,7 @@
-"""REST endpoints of the member directory, the caller's identity and member administration."""
+"""REST endpoints of the member directory, the caller's identity, member administration,
+products with their support lifecycle, and communities."""
+
+from datetime import date
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -10,15 +13,26 @@ from exchange.auth.schemas import ClientCreatedOut, ClientIn, ClientOut
 from exchange.db import transaction
 from exchange.members import service
 from exchange.members.schemas import (
+    CommunityIn,
+    CommunityOut,
+    InvitationIn,
     MemberOut,
     MemberPageOut,
     MemberPatchIn,
     MemberSearchArgs,
     MeOut,
+    ProductArgs,
+    ProductIn,
+    ProductOut,
+    ProductPatchIn,
+    ProductVersionIn,
+    ProductVersionOut,
+    ProductVersionPatchIn,
     UserIn,
     UserOut,
     UserPatchIn,
 )
+from exchange.members.service import communities, products
 
 blp = Blueprint("members_api", __name__, url_prefix="/api/v1", description="Members and users")
 
@@ -126,7 +140,8 @@ class MemberClients(MethodView):
             client, secret = auth_service.create_client(
                 actor=current_actor(), member=member, name=data["name"], scopes=data["scopes"]
             )
-            body = ClientCreatedOut().dump(client)
+            # Raw values: the response schema dumps them (dumping twice fails on dates).
+            body = {name: getattr(client, name) for name in ClientOut().fields}
         return {**body, "client_secret": secret}
 
 
@@ -146,3 +161,198 @@ class ClientItem(MethodView):
             actor = current_actor()
             client = auth_service.get_client(actor=actor, client_id=client_id)
             return auth_service.revoke_client(actor=actor, client=client)
+
+
+def _product_body(product, versions, today) -> dict:
+    return {
+        "id": product.id,
+        "member": product.member.slug,
+        "name": product.name,
+        "description": product.description,
+        "versions": [
+            {
+                "id": v.id,
+                "version": v.version,
+                "release_date": v.release_date,
+                "end_of_support_date": v.end_of_support_date,
+                "status": v.status_on(today),
+            }
+            for v in versions
+        ],
+        "warnings": products.lifecycle_warnings(product),
+    }
+
+
+@blp.route("/members/<slug>/products")
+class MemberProducts(MethodView):
+    @blp.arguments(ProductArgs, location="query")
+    @blp.response(200, ProductOut(many=True))
+    @requires("directory:read")
+    def get(self, args, slug):
+        """A member's products and versions; `status=obsolete` gives the published list
+        of obsolete versions (source 000 §4)."""
+        today = date.today()
+        member = service.get_member(slug=slug)
+        return [
+            _product_body(p, vs, today)
+            for p, vs in products.list_products(
+                member=member, status=args.get("status"), today=today
+            )
+        ]
+
+    @blp.arguments(ProductIn)
+    @blp.response(201, ProductOut)
+    @requires("processes:write")
+    def post(self, data, slug):
+        """Add a product (with versions) to your own member."""
+        with transaction():
+            product = products.create_product(
+                actor=current_actor(), member=service.get_member(slug=slug), **data
+            )
+            return _product_body(product, product.versions, date.today())
+
+
+@blp.route("/products/<int:product_id>")
+class ProductItem(MethodView):
+    @blp.response(200, ProductOut)
+    @requires("directory:read")
+    def get(self, product_id):
+        product = products.get_product(product_id=product_id)
+        return _product_body(product, product.versions, date.today())
+
+    @blp.arguments(ProductPatchIn)
+    @blp.response(200, ProductOut)
+    @requires("processes:write")
+    def patch(self, changes, product_id):
+        with transaction():
+            product = products.update_product(
+                actor=current_actor(),
+                product=products.get_product(product_id=product_id),
+                changes=changes,
+            )
+            return _product_body(product, product.versions, date.today())
+
+    @blp.response(204)
+    @requires("processes:write")
+    def delete(self, product_id):
+        with transaction():
+            products.delete_product(
+                actor=current_actor(), product=products.get_product(product_id=product_id)
+            )
+
+
+@blp.route("/products/<int:product_id>/versions")
+class ProductVersions(MethodView):
+    @blp.arguments(ProductVersionIn)
+    @blp.response(201, ProductVersionOut)
+    @requires("processes:write")
+    def post(self, data, product_id):
+        """Add a released version."""
+        with transaction():
+            version = products.add_version(
+                actor=current_actor(),
+                product=products.get_product(product_id=product_id),
+                data=data,
+            )
+            return {
+                **ProductVersionIn().dump(data),
+                "id": version.id,
+                "status": version.status_on(date.today()),
+            }
+
+
+@blp.route("/product-versions/<int:version_id>")
+class ProductVersionItem(MethodView):
+    @blp.arguments(ProductVersionPatchIn)
+    @blp.response(200, ProductVersionOut)
+    @requires("processes:write")
+    def patch(self, changes, version_id):
+        """Change a version, e.g. announce its end-of-support date."""
+        with transaction():
+            version = products.update_version(
+                actor=current_actor(),
+                version=products.get_version(version_id=version_id),
+                changes=changes,
+            )
+            return {
+                "id": version.id,
+                "version": version.version,
+                "release_date": version.release_date,
+                "end_of_support_date": version.end_of_support_date,
+                "status": version.status_on(date.today()),
+            }
+
+    @blp.response(204)
+    @requires("processes:write")
+    def delete(self, version_id):
+        with transaction():
+            products.delete_version(
+                actor=current_actor(), version=products.get_version(version_id=version_id)
+            )
+
+
+@blp.route("/communities")
+class Communities(MethodView):
+    @blp.response(200, CommunityOut(many=True))
+    @requires("directory:read")
+    def get(self):
+        """Communities your member owns, belongs to or is invited to."""
+        return communities.list_communities(actor=current_actor())
+
+    @blp.arguments(CommunityIn)
+    @blp.response(201, CommunityOut)
+    @requires("members:admin")
+    def post(self, data):
+        """Create a community owned by your member."""
+        with transaction():
+            return communities.create_community(actor=current_actor(), **data)
+
+
+@blp.route("/communities/<slug>")
+class CommunityItem(MethodView):
+    @blp.response(200, CommunityOut)
+    @requires("directory:read")
+    def get(self, slug):
+        return communities.get_community(actor=current_actor(), slug=slug)
+
+
+@blp.route("/communities/<slug>/invitations")
+class CommunityInvitations(MethodView):
+    @blp.arguments(InvitationIn)
+    @blp.response(201, CommunityOut)
+    @requires("members:admin")
+    def post(self, data, slug):
+        """Invite a member (owner only); it joins when its admin accepts."""
+        actor = current_actor()
+        with transaction():
+            community = communities.get_community(actor=actor, slug=slug)
+            communities.invite(actor=actor, community=community, member_slug=data["member"])
+            return community
+
+
+@blp.route("/communities/<slug>/accept")
+class CommunityAccept(MethodView):
+    @blp.response(200, CommunityOut)
+    @requires("members:admin")
+    def post(self, slug):
+        """Accept your member's invitation."""
+        actor = current_actor()
+        with transaction():
+            community = communities.get_community(actor=actor, slug=slug)
+            communities.accept(actor=actor, community=community)
+            return community
+
+
+@blp.route("/communities/<slug>/members/<member_slug>")
+class CommunityMember(MethodView):
+    @blp.response(204)
+    @requires("members:admin")
+    def delete(self, slug, member_slug):
+        """Leave or decline (your own member), or remove a member (owner)."""
+        actor = current_actor()
+        with transaction():
+            community = communities.get_community(actor=actor, slug=slug)
+            if member_slug == actor.member.slug:
+                communities.leave(actor=actor, community=community)
+            else:
+                communities.remove_member(actor=actor, community=community, member_slug=member_slug)

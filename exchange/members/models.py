@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -109,3 +109,84 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+class MembershipStatus(StrEnum):
+    invited = "invited"
+    active = "active"
+
+
+class Community(db.Model):
+    """A private group of members (source 004: private communities); a process can be
+    restricted to the members of listed communities."""
+
+    __tablename__ = "communities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    owner: Mapped[Member] = relationship()
+    memberships: Mapped[list[CommunityMembership]] = relationship(
+        back_populates="community", order_by="CommunityMembership.id"
+    )
+
+
+class CommunityMembership(db.Model):
+    """A member's place in a community: invited by the owner, active once accepted."""
+
+    __tablename__ = "community_memberships"
+    __table_args__ = (UniqueConstraint("community_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[MembershipStatus] = mapped_column(String(20), default=MembershipStatus.invited)
+    invited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+
+    community: Mapped[Community] = relationship(back_populates="memberships")
+    member: Mapped[Member] = relationship()
+
+
+class Product(db.Model):
+    """A product a member supports, with versions and their support lifecycle."""
+
+    __tablename__ = "products"
+    __table_args__ = (UniqueConstraint("member_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    member: Mapped[Member] = relationship()
+    versions: Mapped[list[ProductVersion]] = relationship(
+        back_populates="product",
+        order_by="ProductVersion.release_date",
+        cascade="all, delete-orphan",
+    )
+
+
+class ProductVersion(db.Model):
+    """A released version; obsolete once its end-of-support date has passed (000 §4)."""
+
+    __tablename__ = "product_versions"
+    __table_args__ = (UniqueConstraint("product_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    version: Mapped[str] = mapped_column(String(50))
+    release_date: Mapped[date | None]
+    end_of_support_date: Mapped[date | None]
+
+    product: Mapped[Product] = relationship(back_populates="versions")
+
+    def status_on(self, today: date) -> str:
+        if self.end_of_support_date is not None and self.end_of_support_date < today:
+            return "obsolete"
+        return "supported"

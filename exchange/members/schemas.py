@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from exchange.members.models import MemberTier, Role
-from exchange.schemas import ListArgs, page_schema
+from exchange.schemas import ListArgs, page_schema, patch_schema
 
 ROLE_CHOICES = [r.value for r in Role]
 
@@ -95,3 +95,75 @@ class MeOut(Schema):
 
 
 TIER_CHOICES = [t.value for t in MemberTier]
+
+
+class CommunityIn(Schema):
+    slug = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.Str(load_default="", validate=validate.Length(max=2000))
+
+
+class CommunityMemberOut(Schema):
+    member = fields.Function(lambda m: m.member.slug)
+    name = fields.Function(lambda m: m.member.name)
+    status = fields.Str()
+    invited_at = fields.DateTime()
+    accepted_at = fields.DateTime(allow_none=True)
+
+
+class CommunityOut(Schema):
+    slug = fields.Str()
+    name = fields.Str()
+    description = fields.Str()
+    owner = fields.Function(lambda c: c.owner.slug)
+    created_at = fields.DateTime()
+    members = fields.List(fields.Nested(CommunityMemberOut), attribute="memberships")
+
+
+class InvitationIn(Schema):
+    member = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+
+
+class ProductVersionIn(Schema):
+    version = fields.Str(required=True, validate=validate.Length(min=1, max=50))
+    release_date = fields.Date(load_default=None, allow_none=True)
+    end_of_support_date = fields.Date(load_default=None, allow_none=True)
+
+
+class ProductIn(Schema):
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.Str(load_default="", validate=validate.Length(max=5000))
+    versions = fields.List(fields.Nested(ProductVersionIn), load_default=list)
+
+
+class ProductPatchIn(Schema):
+    name = fields.Str(validate=validate.Length(min=1, max=200))
+    description = fields.Str(validate=validate.Length(max=5000))
+
+
+class ProductVersionOut(Schema):
+    id = fields.Int()
+    version = fields.Str()
+    release_date = fields.Date(allow_none=True)
+    end_of_support_date = fields.Date(allow_none=True)
+    status = fields.Str(
+        metadata={
+            "description": "`supported` or `obsolete` (derived from the end-of-support date)."
+        }
+    )
+
+
+class ProductOut(Schema):
+    id = fields.Int()
+    member = fields.Str()
+    name = fields.Str()
+    description = fields.Str()
+    versions = fields.List(fields.Nested(ProductVersionOut))
+    warnings = fields.List(fields.Str())
+
+
+class ProductArgs(Schema):
+    status = fields.Str(validate=validate.OneOf(["supported", "obsolete"]))
+
+
+ProductVersionPatchIn = patch_schema(ProductVersionIn, "ProductVersionPatchIn")

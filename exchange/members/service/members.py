@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from zoneinfo import available_timezones
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, func, or_, select
 
 from exchange.db import db
 from exchange.errors import AlreadyExists, Conflict, Forbidden, NotFound, ValidationFailed
@@ -67,15 +67,28 @@ def search_members(
     """The directory: members whose name or slug contains ``q`` (case-insensitive)."""
     stmt = select(Member)
     if q:
-        pattern = f"%{q.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(Member.name).like(pattern), Member.slug.like(pattern)))
+        # autoescape: a "%" or "_" the caller types is a character, not a wildcard.
+        needle = q.strip().lower()
+        stmt = stmt.where(
+            or_(
+                func.lower(Member.name).contains(needle, autoescape=True),
+                Member.slug.contains(needle, autoescape=True),
+            )
+        )
     return paginate(
         stmt,
-        [func.lower(Member.name), Member.id],
+        [func.lower(Member.name, type_=String), Member.id],
         limit=limit,
         cursor=cursor,
-        key_of=lambda m: [m.name.lower(), m.id],
+        key_of=_directory_key,
     )
+
+
+def _directory_key(member: Member) -> list:
+    # The key as the database lowercases it: SQLite's lower() folds ASCII only, so
+    # Python's str.lower() would give a cursor that skips members with non-ASCII names.
+    lowered = db.session.scalar(select(func.lower(Member.name)).where(Member.id == member.id))
+    return [lowered, member.id]
 
 
 def create_member(*, slug: str, name: str, tier: str = MemberTier.standard, **fields) -> Member:
@@ -137,7 +150,8 @@ def list_users(*, actor, member: Member) -> list[User]:
 
 
 def get_user(*, actor, user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    # An id beyond the column's range is simply not there (SQLite cannot even bind it).
+    user = db.session.get(User, user_id) if 0 < user_id < 2**63 else None
     if user is None or user.member_id != actor.member.id:
         raise NotFound(f"No user {user_id}.")
     return user

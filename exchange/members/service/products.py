@@ -1,0 +1,201 @@
+"""Products and their support lifecycle (source 000 §4).
+
+A version is obsolete once its end-of-support date has passed. A major version should
+stay supported for at least six months after its successor's release; a lifecycle that
+ends sooner is flagged with a warning (not refused: the member decides, others see it).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from exchange.db import db
+from exchange.errors import AlreadyExists, NotFound, ValidationFailed
+from exchange.members.models import Member, Product, ProductVersion
+
+# "At least six months" as days: 183 covers every six-month span of the calendar.
+SIX_MONTHS = timedelta(days=183)
+_MAJOR = re.compile(r"^\D*(\d+)")
+
+
+def _require_writer(actor, member: Member) -> None:
+    if actor.member.id != member.id:
+        raise NotFound(f"No such resource of {member.slug!r}.")
+    actor.require("processes:write")
+
+
+def major_of(version: str) -> int | None:
+    match = _MAJOR.match(version)
+    return int(match.group(1)) if match else None
+
+
+def lifecycle_warnings(product: Product) -> list[str]:
+    """Majors whose end of support comes less than six months after the next major's
+    release."""
+    firsts: dict[int, ProductVersion] = {}
+    ends: dict[int, date] = {}
+    for v in product.versions:
+        major = major_of(v.version)
+        if major is None:
+            continue
+        if v.release_date and (major not in firsts or v.release_date < firsts[major].release_date):
+            firsts[major] = v
+        if v.end_of_support_date:
+            ends[major] = max(ends.get(major, v.end_of_support_date), v.end_of_support_date)
+    warnings = []
+    majors = sorted(firsts)
+    for major, end in sorted(ends.items()):
+        successor = next((m for m in majors if m > major), None)
+        if successor is None:
+            continue
+        released = firsts[successor].release_date
+        if end < released + SIX_MONTHS:
+            warnings.append(
+                f"Version {major}'s end of support ({end.isoformat()}) is less than six months "
+                f"after version {successor}'s release ({released.isoformat()})."
+            )
+    return warnings
+
+
+def list_products(
+    *, member: Member, status: str | None = None, today: date | None = None
+) -> list[tuple[Product, list[ProductVersion]]]:
+    """A member's products with their versions (only those of ``status`` if given)."""
+    today = today or date.today()
+    products = db.session.scalars(
+        select(Product).where(Product.member_id == member.id).order_by(Product.name)
+    )
+    result = []
+    for product in products:
+        versions = [v for v in product.versions if status is None or v.status_on(today) == status]
+        if status is None or versions:
+            result.append((product, versions))
+    return result
+
+
+def get_product(*, product_id: int) -> Product:
+    product = db.session.get(Product, product_id)
+    if product is None:
+        raise NotFound(f"No product {product_id}.")
+    return product
+
+
+def create_product(
+    *, actor, member: Member, name: str, description: str = "", versions: list[dict] | None = None
+) -> Product:
+    _require_writer(actor, member)
+    if db.session.scalar(
+        select(Product.id).where(Product.member_id == member.id, Product.name == name)
+    ):
+        raise AlreadyExists(
+            f"Your member has a product {name!r} already.", errors={"name": ["Already in use."]}
+        )
+    product = Product(member=member, name=name, description=description)
+    db.session.add(product)
+    for i, data in enumerate(versions or []):
+        _add_version(product, data, path=f"versions.{i}.")
+    db.session.flush()
+    return product
+
+
+def update_product(*, actor, product: Product, changes: dict) -> Product:
+    _require_writer(actor, product.member)
+    if (
+        "name" in changes
+        and changes["name"] != product.name
+        and db.session.scalar(
+            select(Product.id).where(
+                Product.member_id == product.member_id, Product.name == changes["name"]
+            )
+        )
+    ):
+        raise AlreadyExists(errors={"name": ["Already in use."]})
+    for key in ("name", "description"):
+        if key in changes:
+            setattr(product, key, changes[key])
+    db.session.flush()
+    return product
+
+
+def delete_product(*, actor, product: Product) -> None:
+    _require_writer(actor, product.member)
+    db.session.delete(product)
+    db.session.flush()
+
+
+def _check_dates(data: dict, path: str) -> None:
+    release, end = data.get("release_date"), data.get("end_of_support_date")
+    if release and end and end < release:
+        raise ValidationFailed(
+            errors={f"{path}end_of_support_date": ["Cannot end before the release date."]}
+        )
+
+
+def _add_version(product: Product, data: dict, path: str = "") -> ProductVersion:
+    if any(v.version == data["version"] for v in product.versions):
+        raise AlreadyExists(
+            f"Version {data['version']!r} exists already.",
+            errors={f"{path}version": ["Already in use."]},
+        )
+    _check_dates(data, path)
+    version = ProductVersion(
+        version=data["version"],
+        release_date=data.get("release_date"),
+        end_of_support_date=data.get("end_of_support_date"),
+    )
+    product.versions.append(version)
+    return version
+
+
+def add_version(*, actor, product: Product, data: dict) -> ProductVersion:
+    _require_writer(actor, product.member)
+    version = _add_version(product, data)
+    db.session.flush()
+    return version
+
+
+def get_version(*, version_id: int) -> ProductVersion:
+    version = db.session.get(ProductVersion, version_id)
+    if version is None:
+        raise NotFound(f"No product version {version_id}.")
+    return version
+
+
+def update_version(*, actor, version: ProductVersion, changes: dict) -> ProductVersion:
+    _require_writer(actor, version.product.member)
+    if (
+        "version" in changes
+        and changes["version"] != version.version
+        and any(v.version == changes["version"] for v in version.product.versions)
+    ):
+        raise AlreadyExists(errors={"version": ["Already in use."]})
+    merged = {
+        "release_date": version.release_date,
+        "end_of_support_date": version.end_of_support_date,
+        **changes,
+    }
+    _check_dates(merged, "")
+    for key, value in changes.items():
+        setattr(version, key, value)
+    db.session.flush()
+    return version
+
+
+def delete_version(*, actor, version: ProductVersion) -> None:
+    _require_writer(actor, version.product.member)
+    db.session.delete(version)
+    db.session.flush()
+
+
+def find_product_version(*, member: Member, name: str, version: str) -> ProductVersion | None:
+    """The version a case names, if the receiver lists it (used to flag obsolete ones)."""
+    return db.session.scalar(
+        select(ProductVersion)
+        .join(Product)
+        .where(
+            Product.member_id == member.id, Product.name == name, ProductVersion.version == version
+        )
+    )
