@@ -181,17 +181,25 @@ class ProcessContentIn(Schema):
     visibility = fields.Str(load_default="all", validate=validate.OneOf(["all", "communities"]))
     communities = fields.List(fields.Str(validate=SLUG), load_default=list)
 
-    @validates_schema
-    def _keys_unique(self, data, **kwargs):
+    # Runs even when single fields failed, on the original input, so one answer names
+    # every problem (a duplicate key as well as a bad pattern elsewhere).
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _keys_unique(self, data, original, **kwargs):
         errors = {}
-        errors.update(_duplicates(data.get("severities") or [], "key", "severities"))
-        errors.update(_duplicates(data.get("intake_fields") or [], "key", "intake_fields"))
-        errors.update(_duplicates(data.get("rejection_reasons") or [], "code", "rejection_reasons"))
+        original = original if isinstance(original, dict) else {}
+        for path, key in (
+            ("severities", "key"),
+            ("intake_fields", "key"),
+            ("rejection_reasons", "code"),
+        ):
+            items = original.get(path)
+            if isinstance(items, list):
+                errors.update(_duplicates([i for i in items if isinstance(i, dict)], key, path))
         if data.get("visibility") == "communities" and not data.get("communities"):
             errors["communities"] = ["Name at least one community, or make it visible to all."]
         tiers = data.get("escalation_path") or []
         for i in range(1, len(tiers)):
-            if tiers[i]["after_minutes"] < tiers[i - 1]["after_minutes"]:
+            if tiers[i].get("after_minutes", 0) < tiers[i - 1].get("after_minutes", 0):
                 errors[f"escalation_path.{i}.after_minutes"] = [
                     "Tiers are ordered: a later tier cannot trigger before an earlier one."
                 ]
@@ -279,7 +287,7 @@ class DiffArgs(Schema):
 
 
 class DiffOut(Schema):
-    from_ = fields.Raw(data_key="from")
+    from_ = fields.Raw(data_key="from", attribute="from")
     to = fields.Raw()
     changes = fields.List(fields.Dict())
 

@@ -14,7 +14,7 @@ from sqlalchemy import String, func, or_, select
 
 from exchange.db import db
 from exchange.errors import AlreadyExists, Conflict, Forbidden, NotFound, ValidationFailed
-from exchange.members.models import Member, MemberStatus, MemberTier, Role, User
+from exchange.members.models import Member, MemberStatus, MemberTier, Product, Role, User
 from exchange.pagination import Page, paginate
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
@@ -64,15 +64,25 @@ def get_member(*, slug: str) -> Member:
 def search_members(
     *, q: str | None = None, limit: int | None = None, cursor: str | None = None
 ) -> Page:
-    """The directory: members whose name or slug contains ``q`` (case-insensitive)."""
+    """The directory: members whose name, slug or one of whose products' names contains
+    ``q`` (case-insensitive)."""
     stmt = select(Member)
     if q:
         # autoescape: a "%" or "_" the caller types is a character, not a wildcard.
         needle = q.strip().lower()
+        product_match = (
+            select(Product.id)
+            .where(
+                Product.member_id == Member.id,
+                func.lower(Product.name).contains(needle, autoescape=True),
+            )
+            .exists()
+        )
         stmt = stmt.where(
             or_(
                 func.lower(Member.name).contains(needle, autoescape=True),
                 Member.slug.contains(needle, autoescape=True),
+                product_match,
             )
         )
     return paginate(
