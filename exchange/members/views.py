@@ -1,5 +1,7 @@
 """Directory pages (every signed-in person) and the member admin's user pages."""
 
+from datetime import date
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -17,8 +19,10 @@ from wtforms.validators import DataRequired, Length, Optional
 from exchange.auth.actor import actor_for_user
 from exchange.db import transaction
 from exchange.errors import Problem
+from exchange.markdown import render_markdown
 from exchange.members import service
 from exchange.members.models import Role
+from exchange.processes import service as processes
 
 bp = Blueprint("members", __name__, template_folder="templates")
 
@@ -68,8 +72,25 @@ def directory():
 @bp.route("/directory/<slug>")
 @login_required
 def profile(slug):
+    """A member's directory profile: how to engage it (its processes you may use, with
+    their current versions), its contacts, and its products with their lifecycle."""
+    actor = _actor()
     member = service.get_member(slug=slug)
-    return render_template("members/profile.html", member=member)
+    today = date.today()
+    engaged = [
+        (p, processes.current_version(p))
+        for p in processes.list_processes(actor=actor, member=member)
+    ]
+    return render_template(
+        "members/profile.html",
+        member=member,
+        processes=engaged,
+        contacts=processes.list_contacts(actor=actor, member=member),
+        products=service.products.list_products(member=member, today=today),
+        lifecycle_warnings=service.products.lifecycle_warnings,
+        today=today,
+        render_markdown=render_markdown,
+    )
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])

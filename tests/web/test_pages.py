@@ -173,3 +173,17 @@ def test_admin_cannot_edit_another_members_user(client, make_user, login, db_ses
     )
     db_session.expire_all()
     assert stranger.roles == ["engineer"]
+
+
+def test_profile_shows_how_to_engage_within_visibility(client, login):
+    from exchange.demo import load_demo
+
+    load_demo()
+    login(service.find_user_by_email(email="ed@acme.example"), password="exchange-demo")
+    page = client.get("/directory/initech").get_data(as_text=True)
+    assert "Initech database support" in page and "Severity 1: down situation" in page
+    assert "Asia/Kolkata" in page and "Isha Manager" in page
+    assert "Initech partner fast lane" not in page  # community-only process
+    acme = client.get("/directory/acme").get_data(as_text=True)
+    assert "obsolete" in acme and "5.4" in acme
+    assert "<strong>array serial number</strong>" in acme  # Markdown rendered
