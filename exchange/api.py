@@ -36,10 +36,11 @@ def init_api(app: Flask) -> Api:
     api.spec.components.security_scheme(
         "session", {"type": "apiKey", "in": "cookie", "name": "session"}
     )
+    from exchange.cases.api import blp as cases_blp
     from exchange.members.api import blp as members_blp
     from exchange.processes.api import blp as processes_blp
 
-    for blp in (members_blp, processes_blp):
+    for blp in (members_blp, processes_blp, cases_blp):
         # Programs authenticate by bearer token, not cookie; a session caller's writes
         # are CSRF-checked inside current_actor().
         csrf.exempt(blp)

@@ -13,6 +13,13 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 # Request bodies above this size are refused with 413 (attachments have their own limit).
 MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 
+# Case attachments: the largest file accepted (413 above it) and where files are kept
+# (None: the "attachments" folder in the instance folder).
+ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024
+ATTACHMENTS_PATH = None
+# Notes are plain text up to this many characters (413 above it).
+NOTE_MAX_CHARS = 10_000
+
 # OAuth2: access tokens issued by the client-credentials grant live this many seconds.
 OAUTH2_TOKEN_EXPIRES_IN = {"client_credentials": 3600}
 OAUTH2_REFRESH_TOKEN_GENERATOR = False

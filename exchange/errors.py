@@ -44,6 +44,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "payload_too_large": (413, "Payload too large"),
     "unsupported_media_type": (415, "Unsupported media type"),
     "validation_failed": (422, "Validation failed"),
+    "idempotency_key_reused": (422, "Idempotency-Key reused with a different request"),
     "rate_limited": (429, "Too many requests"),
     "internal_error": (500, "Internal server error"),
     "service_unavailable": (503, "Service unavailable"),

@@ -1,6 +1,8 @@
 """Imports every model, so metadata (and Alembic autogenerate) sees the whole schema."""
 
 from exchange.auth.models import OAuthClient, OAuthToken
+from exchange.cases.models import Attachment, Case, CaseEvent, Note
+from exchange.idempotency import IdempotencyKey
 from exchange.members.models import (
     Community,
     CommunityMembership,
@@ -12,10 +14,15 @@ from exchange.members.models import (
 from exchange.processes.models import Contact, Process, ProcessVersion
 
 __all__ = [
+    "Attachment",
+    "Case",
+    "CaseEvent",
     "Community",
     "CommunityMembership",
     "Contact",
+    "IdempotencyKey",
     "Member",
+    "Note",
     "OAuthClient",
     "OAuthToken",
     "Process",

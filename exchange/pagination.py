@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import Select, and_, or_
@@ -65,22 +66,44 @@ def clamp_limit(limit: int | None) -> int:
     return max(1, min(int(limit), config["PAGE_SIZE_MAX"]))
 
 
-def paginate(stmt: Select, keys: list, *, limit: int | None, cursor: str | None, key_of) -> Page:
-    """Run ``stmt`` ordered ascending by ``keys`` (columns, the last one unique).
+def paginate(
+    stmt: Select,
+    keys: list,
+    *,
+    limit: int | None,
+    cursor: str | None,
+    key_of,
+    descending: bool = False,
+) -> Page:
+    """Run ``stmt`` ordered by ``keys`` (columns, the last one unique), ascending unless
+    ``descending``.
 
-    ``key_of(row)`` gives the JSON-serialisable key values of a row, in ``keys`` order.
+    ``key_of(row)`` gives the JSON-serialisable key values of a row, in ``keys`` order
+    (datetimes as ISO strings).
     """
     limit = clamp_limit(limit)
     if cursor:
-        after = decode_cursor(cursor, len(keys), [key.type.python_type for key in keys])
+        types = [key.type.python_type for key in keys]
+        raw = decode_cursor(cursor, len(keys), [str if t is datetime else t for t in types])
+        try:
+            after = [
+                datetime.fromisoformat(v) if t is datetime else v
+                for v, t in zip(raw, types, strict=True)
+            ]
+        except ValueError as exc:
+            raise _invalid_cursor() from exc
+        if any(isinstance(v, datetime) and v.tzinfo is None for v in after):
+            raise _invalid_cursor()
         # (k1, k2, ...) > (v1, v2, ...) written out, since SQLite lacks row-value
         # comparison in older versions.
         clauses = []
         for i, column in enumerate(keys):
             equal = [keys[j] == after[j] for j in range(i)]
-            clauses.append(and_(*equal, column > after[i]))
+            beyond = column < after[i] if descending else column > after[i]
+            clauses.append(and_(*equal, beyond))
         stmt = stmt.where(or_(*clauses))
-    rows = list(db.session.scalars(stmt.order_by(*keys).limit(limit + 1)))
+    order = [key.desc() for key in keys] if descending else keys
+    rows = list(db.session.scalars(stmt.order_by(*order).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(items=rows, next_cursor=encode_cursor(key_of(rows[-1])) if more else None)

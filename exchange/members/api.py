@@ -254,9 +254,12 @@ class ProductVersions(MethodView):
                 product=products.get_product(product_id=product_id),
                 data=data,
             )
+            # Raw values: the response schema dumps them (dumping twice fails on dates).
             return {
-                **ProductVersionIn().dump(data),
                 "id": version.id,
+                "version": version.version,
+                "release_date": version.release_date,
+                "end_of_support_date": version.end_of_support_date,
                 "status": version.status_on(date.today()),
             }
 

@@ -30,13 +30,16 @@ blp = Blueprint(
 
 def process_body(actor, process) -> dict:
     own = actor.member.id == process.member_id
+    current = service.current_version(process)
+    # ``process.name`` follows the draft, which only its own member may see.
+    name = process.name if own or current is None else current.content["name"]
     return {
         "id": process.id,
         "member": process.member.slug,
-        "name": process.name,
+        "name": name,
         "created_at": process.created_at,
         "updated_at": process.updated_at,
-        "current_version": service.current_version(process),
+        "current_version": current,
         "versions": service.published_versions(process),
         "has_draft": service.draft_of(process) is not None if own else None,
     }

@@ -121,6 +121,15 @@ def list_processes(*, actor, member: Member) -> list[Process]:
     return [p for p in processes if can_see(actor, p)]
 
 
+def processes_of(member: Member) -> list[Process]:
+    """All of a member's processes, oldest first (for the member's own bookkeeping)."""
+    return list(
+        db.session.scalars(
+            select(Process).where(Process.member_id == member.id).order_by(Process.id)
+        )
+    )
+
+
 def get_version(*, actor, process: Process, number: int) -> ProcessVersion:
     for version in published_versions(process):
         if version.number == number:
@@ -221,8 +230,11 @@ def start_draft(*, actor, process: Process) -> ProcessVersion:
 
 def discard_draft(*, actor, process: Process) -> None:
     draft = get_draft(actor=actor, process=process)
-    if not published_versions(process):
+    versions = published_versions(process)
+    if not versions:
         raise Conflict("The only draft of an unpublished process cannot be discarded.")
+    # The name followed the draft; it goes back to the newest published version's.
+    process.name = versions[-1].content["name"]
     db.session.delete(draft)
     db.session.flush()
 

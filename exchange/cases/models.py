@@ -1,0 +1,172 @@
+"""Collaborative cases, their history (events), notes and attachments.
+
+A case joins a submitter member and a receiver member for a mutual customer. It pins
+the receiver's process version it was opened under, so later edits of that process
+never change what the case was promised. Every change appends a ``CaseEvent`` with a
+per-case ``sequence`` without gaps; the case's ``version`` is its last sequence.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from exchange.db import db, utcnow
+from exchange.members.models import Member, User
+from exchange.processes.models import Process, ProcessVersion
+
+
+class CaseStatus(StrEnum):
+    open = "open"
+    information_requested = "information_requested"
+    accepted = "accepted"
+    rejected = "rejected"
+    resolved = "resolved"
+    closed = "closed"
+
+
+class Side(StrEnum):
+    submitter = "submitter"
+    receiver = "receiver"
+    system = "system"
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_submitter_updated", "submitter_id", "updated_at"),
+        Index("ix_cases_receiver_updated", "receiver_id", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submitter_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    receiver_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id"))
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    status: Mapped[CaseStatus] = mapped_column(String(30), default=CaseStatus.open, index=True)
+    severity: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text)
+    customer: Mapped[dict] = mapped_column(JSON)
+    product: Mapped[dict | None] = mapped_column(JSON)
+    product_obsolete: Mapped[bool] = mapped_column(default=False)
+    intake: Mapped[dict] = mapped_column(JSON, default=dict)
+    test: Mapped[bool] = mapped_column(default=False)
+
+    submitter_reference: Mapped[str | None] = mapped_column(String(100))
+    receiver_reference: Mapped[str | None] = mapped_column(String(100))
+    submitter_engineer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    receiver_engineer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Escalation managers are copies ({name, email, phone, user_id}), like contacts in a
+    # published version: later edits of a contact never rewrite a case.
+    submitter_escalation_manager: Mapped[dict | None] = mapped_column(JSON)
+    receiver_escalation_manager: Mapped[dict | None] = mapped_column(JSON)
+    escalation_level: Mapped[int] = mapped_column(default=0)
+
+    rejection_reason: Mapped[str | None] = mapped_column(String(40))
+    rejection_explanation: Mapped[str | None] = mapped_column(Text)
+    next_steps: Mapped[str | None] = mapped_column(Text)
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+    version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    response_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    responded_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    submitter: Mapped[Member] = relationship(foreign_keys=[submitter_id])
+    receiver: Mapped[Member] = relationship(foreign_keys=[receiver_id])
+    process: Mapped[Process] = relationship()
+    process_version: Mapped[ProcessVersion] = relationship()
+    submitter_engineer: Mapped[User | None] = relationship(foreign_keys=[submitter_engineer_id])
+    receiver_engineer: Mapped[User | None] = relationship(foreign_keys=[receiver_engineer_id])
+
+    @property
+    def number(self) -> str:
+        return f"CX-{self.id:06d}"
+
+    def side_of(self, member_id: int) -> Side | None:
+        if member_id == self.submitter_id:
+            return Side.submitter
+        if member_id == self.receiver_id:
+            return Side.receiver
+        return None
+
+    def severity_level(self) -> dict:
+        content = self.process_version.content
+        return next(s for s in content["severities"] if s["key"] == self.severity)
+
+
+class CaseEvent(db.Model):
+    """One entry of a case's history."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "sequence"),)
+
+    # BIGINT on PostgreSQL (events outnumber cases); SQLite's rowid must be INTEGER.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    sequence: Mapped[int]
+    type: Mapped[str] = mapped_column(String(60))
+    side: Mapped[Side] = mapped_column(String(20))
+    origin: Mapped[str] = mapped_column(String(80))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_client_id: Mapped[str | None] = mapped_column(String(64))
+    actor_label: Mapped[str] = mapped_column(String(320))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship()
+    actor_user: Mapped[User | None] = relationship()
+
+
+class Note(db.Model):
+    """Plain text exchanged on a case; append-only, redactable by the author's admin."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    side: Mapped[Side] = mapped_column(String(20))
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_client_id: Mapped[str | None] = mapped_column(String(64))
+    author_label: Mapped[str] = mapped_column(String(320))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    redacted_at: Mapped[datetime | None]
+    redacted_by: Mapped[str | None] = mapped_column(String(320))
+
+    case: Mapped[Case] = relationship()
+
+
+class Attachment(db.Model):
+    """A file one side shared on a case; stored by SHA-256, visible to both parties only."""
+
+    __tablename__ = "case_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    side: Mapped[Side] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship()

@@ -1,0 +1,199 @@
+"""API shapes of cases, their notes, attachments and events."""
+
+from marshmallow import Schema, fields, validate
+
+from exchange.cases.models import CaseStatus
+from exchange.schemas import ListArgs, page_schema
+
+TEXT = validate.Length(min=1, max=10_000)
+REFERENCE = validate.Length(min=1, max=100)
+
+
+class CustomerIn(Schema):
+    company = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    contact_name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    contact_email = fields.Email(required=True)
+    contact_phone = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=50))
+
+
+class CaseProductIn(Schema):
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    version = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=50))
+
+
+class CaseIn(Schema):
+    receiver = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    process = fields.Int(load_default=None, allow_none=True)
+    severity = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    summary = fields.Str(required=True, validate=validate.Length(min=1, max=300))
+    description = fields.Str(required=True, validate=TEXT)
+    customer = fields.Nested(CustomerIn, required=True)
+    product = fields.Nested(CaseProductIn, load_default=None, allow_none=True)
+    intake = fields.Dict(keys=fields.Str(), load_default=dict)
+    submitter_reference = fields.Str(load_default=None, allow_none=True, validate=REFERENCE)
+    engineer = fields.Email(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Default: the signed-in person."},
+    )
+    test = fields.Bool(load_default=False)
+
+
+class PersonOut(Schema):
+    name = fields.Str()
+    email = fields.Str(allow_none=True)
+    phone = fields.Str(allow_none=True)
+
+
+class PartyOut(Schema):
+    member = fields.Dict()
+    engineer = fields.Nested(PersonOut, allow_none=True)
+    reference = fields.Str(allow_none=True)
+    escalation_manager = fields.Nested(PersonOut, allow_none=True)
+
+
+class CaseOut(Schema):
+    id = fields.Int()
+    number = fields.Str()
+    status = fields.Str()
+    side = fields.Str(metadata={"description": "Your side of the case."})
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    version = fields.Int(metadata={"description": "Sequence of the last event; see ETag."})
+    test = fields.Bool()
+    summary = fields.Str()
+    description = fields.Str()
+    severity = fields.Dict()
+    customer = fields.Dict()
+    intake = fields.Dict()
+    product = fields.Dict(allow_none=True)
+    process = fields.Dict()
+    submitter = fields.Nested(PartyOut)
+    receiver = fields.Nested(PartyOut)
+    escalation_level = fields.Int()
+    response_due_at = fields.DateTime(allow_none=True)
+    responded_at = fields.DateTime(allow_none=True)
+    accepted_at = fields.DateTime(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    next_steps = fields.Str(allow_none=True)
+    resolution = fields.Str(allow_none=True)
+    rejection = fields.Dict(allow_none=True)
+    allowed_actions = fields.List(fields.Str())
+
+
+class CasePageOut(page_schema(CaseOut, "CaseList")):
+    counts = fields.Dict(
+        keys=fields.Str(),
+        values=fields.Int(),
+        metadata={"description": "Cases per status (test cases excluded)."},
+    )
+
+
+class CaseListArgs(ListArgs):
+    direction = fields.Str(validate=validate.OneOf(["inbound", "outbound"]))
+    status = fields.List(
+        fields.Str(validate=validate.OneOf([s.value for s in CaseStatus])),
+        metadata={"description": "Repeat for several statuses."},
+    )
+    severity = fields.Str(validate=validate.Length(max=40))
+    partner = fields.Str(validate=validate.Length(max=40))
+    updated_after = fields.AwareDateTime()
+    q = fields.Str(validate=validate.Length(max=200))
+    test = fields.Bool()
+
+
+class CasePatchIn(Schema):
+    reference = fields.Str(
+        required=True,
+        allow_none=True,
+        validate=REFERENCE,
+        metadata={"description": "Your own tracker's id for this case."},
+    )
+
+
+class AcceptIn(Schema):
+    receiver_reference = fields.Str(load_default=None, allow_none=True, validate=REFERENCE)
+    engineer = fields.Email(load_default=None, allow_none=True)
+    next_steps = fields.Str(load_default=None, allow_none=True, validate=TEXT)
+
+
+class QuestionIn(Schema):
+    question = fields.Str(required=True, validate=TEXT)
+
+
+class AnswerIn(Schema):
+    answer = fields.Str(required=True, validate=TEXT)
+
+
+class RejectIn(Schema):
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    explanation = fields.Str(required=True, validate=TEXT)
+
+
+class ExplanationIn(Schema):
+    explanation = fields.Str(required=True, validate=TEXT)
+
+
+class ResolutionIn(Schema):
+    resolution = fields.Str(required=True, validate=TEXT)
+
+
+class CloseIn(Schema):
+    resolution = fields.Str(load_default=None, allow_none=True, validate=TEXT)
+
+
+class ReasonIn(Schema):
+    reason = fields.Str(required=True, validate=TEXT)
+
+
+class AssignIn(Schema):
+    engineer = fields.Email(required=True)
+
+
+class SeverityChangeIn(Schema):
+    severity = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    business_impact = fields.Str(required=True, validate=TEXT)
+
+
+class NoteIn(Schema):
+    # The length limit is the service's (413, not 422), so it is not repeated here.
+    body = fields.Str(required=True)
+
+
+class NoteOut(Schema):
+    id = fields.Int()
+    side = fields.Str()
+    author = fields.Str(attribute="author_label")
+    body = fields.Str()
+    created_at = fields.DateTime()
+    redacted_at = fields.DateTime(allow_none=True)
+    redacted_by = fields.Str(allow_none=True)
+
+
+class AttachmentOut(Schema):
+    id = fields.Int()
+    side = fields.Str()
+    filename = fields.Str()
+    content_type = fields.Str()
+    size = fields.Int()
+    sha256 = fields.Str()
+    uploaded_by = fields.Str()
+    created_at = fields.DateTime()
+
+
+class EventOut(Schema):
+    sequence = fields.Int()
+    type = fields.Str()
+    side = fields.Str()
+    origin = fields.Str()
+    actor = fields.Str(attribute="actor_label")
+    created_at = fields.DateTime()
+    data = fields.Dict()
+
+
+class EventArgs(Schema):
+    after = fields.Int(
+        validate=validate.Range(min=0),
+        metadata={"description": "Only events with a higher sequence."},
+    )

@@ -1,0 +1,112 @@
+"""What every case operation shares: finding a case for an actor, the side it acts on,
+the state-machine check, optimistic concurrency, and appending history events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from exchange.cases.models import Case, CaseEvent, Side
+from exchange.cases.signals import SIGNALS, case_event
+from exchange.cases.states import allowed_actions, permits
+from exchange.db import db, utcnow
+from exchange.errors import InvalidTransition, NotFound, PreconditionFailed
+
+
+def get_case(*, actor, case_id: int) -> Case:
+    """The case if the actor's member is one of its two parties; 404 for everyone else."""
+    actor.require("cases:read")
+    return load(actor=actor, case_id=case_id)
+
+
+def load(*, actor, case_id: int, for_update: bool = False) -> Case:
+    """The case for one of its parties (no scope check: callers check theirs)."""
+    stmt = select(Case).where(Case.id == case_id) if 0 < case_id < 2**63 else None
+    if stmt is not None and for_update:
+        # Serialises concurrent actions on one case on PostgreSQL (SQLite locks the file).
+        stmt = stmt.with_for_update()
+    case = db.session.scalar(stmt) if stmt is not None else None
+    if case is None or case.side_of(actor.member.id) is None:
+        raise NotFound(f"No case {case_id}.")
+    return case
+
+
+def side_of(actor, case: Case) -> Side:
+    return case.side_of(actor.member.id)
+
+
+def etag(case: Case) -> str:
+    return f'"{case.id}-{case.version}"'
+
+
+def check_if_match(case: Case, if_match: str | None) -> None:
+    """``If-Match`` with the case's ETag (or ``*``); a stale one is a 412."""
+    if if_match is None:
+        return
+    tags = [t.strip() for t in if_match.split(",")]
+    if "*" in tags:
+        return
+    wanted = etag(case)
+    if not any(t.removeprefix("W/") == wanted for t in tags):
+        raise PreconditionFailed(
+            f"The case changed since you read it (now {wanted}); fetch it and retry.",
+            headers={"ETag": wanted},
+        )
+
+
+def require_action(action: str, case: Case, side: Side, now: datetime) -> None:
+    if not permits(action, case, side, now):
+        raise InvalidTransition(
+            f"{action!r} is not possible for the {side} side of a case that is {case.status}.",
+            allowed_actions=allowed_actions(case, side, now),
+        )
+
+
+def prepare(
+    *, actor, case_id: int, action: str, if_match: str | None = None, now: datetime | None = None
+) -> tuple[Case, Side, datetime]:
+    """Load, lock and check a case for ``action``; returns (case, side, now)."""
+    actor.require("cases:write")
+    now = now or utcnow()
+    case = load(actor=actor, case_id=case_id, for_update=True)
+    check_if_match(case, if_match)
+    side = side_of(actor, case)
+    require_action(action, case, side, now)
+    return case, side, now
+
+
+def record(
+    case: Case, *, actor, side: Side, type: str, now: datetime, data: dict | None = None
+) -> CaseEvent:
+    """Append the next event to the case's history and announce it."""
+    sequence = (
+        db.session.scalar(select(func.max(CaseEvent.sequence)).where(CaseEvent.case_id == case.id))
+        or 0
+    ) + 1
+    event = CaseEvent(
+        case=case,
+        sequence=sequence,
+        type=type,
+        side=side,
+        origin=actor.origin,
+        actor_user_id=actor.user.id if actor.user else None,
+        actor_client_id=actor.client.client_id if actor.client else None,
+        actor_label=actor.label,
+        data=data or {},
+        created_at=now,
+    )
+    db.session.add(event)
+    case.version = sequence
+    case.updated_at = now
+    db.session.flush()
+    SIGNALS[type].send(case, event=event, actor=actor)
+    case_event.send(case, event=event, actor=actor)
+    return event
+
+
+def person(user) -> dict | None:
+    """A user as the other side sees them on a case."""
+    if user is None:
+        return None
+    return {"name": user.name, "email": user.email, "phone": user.phone}

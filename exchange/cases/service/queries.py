@@ -1,0 +1,93 @@
+"""Reading cases: lists with filters and counts, and a case's history."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+
+from exchange.cases.models import Case, CaseEvent, CaseStatus
+from exchange.cases.service.common import get_case
+from exchange.db import db
+from exchange.errors import NotFound, ValidationFailed
+from exchange.members import service as members
+from exchange.pagination import Page, paginate
+
+
+def _filtered(
+    actor,
+    *,
+    direction=None,
+    status=None,
+    severity=None,
+    partner=None,
+    updated_after=None,
+    q=None,
+    test=None,
+):
+    me = actor.member.id
+    if direction == "inbound":
+        stmt = select(Case).where(Case.receiver_id == me)
+    elif direction == "outbound":
+        stmt = select(Case).where(Case.submitter_id == me)
+    else:
+        stmt = select(Case).where(or_(Case.receiver_id == me, Case.submitter_id == me))
+    if severity:
+        stmt = stmt.where(Case.severity == severity)
+    if partner:
+        try:
+            other = members.get_member(slug=partner).id
+        except NotFound as exc:
+            raise ValidationFailed(errors={"partner": [f"No member {partner!r}."]}) from exc
+        stmt = stmt.where(or_(Case.receiver_id == other, Case.submitter_id == other))
+    if updated_after:
+        stmt = stmt.where(Case.updated_at > updated_after)
+    if test is not None:
+        stmt = stmt.where(Case.test.is_(test))
+    if q:
+        needle = q.strip().lower()
+        clauses = [
+            func.lower(Case.summary).contains(needle, autoescape=True),
+            func.lower(Case.submitter_reference).contains(needle, autoescape=True),
+            func.lower(Case.receiver_reference).contains(needle, autoescape=True),
+        ]
+        number = needle.upper().removeprefix("CX-").lstrip("0")
+        if number.isdigit() and len(number) < 19:
+            clauses.append(Case.id == int(number))
+        stmt = stmt.where(or_(*clauses))
+    if status:
+        stmt = stmt.where(Case.status.in_(status))
+    return stmt
+
+
+def list_cases(*, actor, limit: int | None = None, cursor: str | None = None, **filters) -> Page:
+    """The actor's cases (both directions unless ``direction``), newest activity first."""
+    actor.require("cases:read")
+    stmt = _filtered(actor, **filters)
+    return paginate(
+        stmt,
+        [Case.updated_at, Case.id],
+        limit=limit,
+        cursor=cursor,
+        key_of=lambda c: [c.updated_at.isoformat(), c.id],
+        descending=True,
+    )
+
+
+def counts_by_status(*, actor, **filters) -> dict[str, int]:
+    """How many of the actor's cases are in each status (test cases are counted nowhere)."""
+    filters = {**filters, "status": None, "test": False}
+    stmt = (
+        _filtered(actor, **filters)
+        .with_only_columns(Case.status, func.count())
+        .group_by(Case.status)
+    )
+    counts = {status.value: 0 for status in CaseStatus}
+    counts.update({str(status): n for status, n in db.session.execute(stmt)})
+    return counts
+
+
+def list_events(*, actor, case_id: int, after: int | None = None) -> list[CaseEvent]:
+    case = get_case(actor=actor, case_id=case_id)
+    stmt = select(CaseEvent).where(CaseEvent.case_id == case.id)
+    if after:
+        stmt = stmt.where(CaseEvent.sequence > after)
+    return list(db.session.scalars(stmt.order_by(CaseEvent.sequence)))

@@ -1,0 +1,99 @@
+"""``Idempotency-Key`` for POSTs that create something: a retried request with the same
+key and the same body gets the original answer; the same key with another body is a 422.
+
+The remembered answer is written in the same transaction as what the request created,
+so a crash cannot leave one without the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from flask import Response, request
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from exchange.db import db, utcnow
+from exchange.errors import ValidationFailed
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
+
+
+class IdempotencyKey(db.Model):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("member_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int]
+    body: Mapped[dict] = mapped_column(JSON)
+    headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+def request_key() -> str | None:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ValidationFailed(errors={HEADER: [f"Use 1-{MAX_KEY_LENGTH} characters."]})
+    return key
+
+
+def _fingerprint() -> str:
+    """The request as far as it matters: method, path and the canonical body."""
+    body = request.get_json(silent=True) if request.is_json else request.get_data(as_text=True)
+    canonical = json.dumps([request.method, request.path, body], sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def replay(*, member_id: int, key: str | None) -> Response | None:
+    """The remembered answer for ``key``, or None if the key is new (or absent)."""
+    if key is None:
+        return None
+    row = db.session.scalar(
+        select(IdempotencyKey).where(
+            IdempotencyKey.member_id == member_id, IdempotencyKey.key == key
+        )
+    )
+    if row is None:
+        return None
+    if row.fingerprint != _fingerprint():
+        raise ValidationFailed(
+            "This Idempotency-Key was used with a different request.",
+            code="idempotency_key_reused",
+            errors={HEADER: ["Already used for a different request; use a new key."]},
+        )
+    response = json_response(row.body, row.status, row.headers)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def remember(
+    *, member_id: int, key: str | None, status: int, body: dict, headers: dict | None = None
+) -> None:
+    if key is None:
+        return
+    db.session.add(
+        IdempotencyKey(
+            member_id=member_id,
+            key=key,
+            fingerprint=_fingerprint(),
+            status=status,
+            body=body,
+            headers=headers or {},
+        )
+    )
+
+
+def json_response(body: dict, status: int, headers: dict | None = None) -> Response:
+    response = Response(json.dumps(body), status=status, mimetype="application/json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
