@@ -30,12 +30,12 @@ test-postgres: $(STAMP)
 	scripts/with-postgres $(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check exchange tests
-	$(VENV)/bin/ruff format --check exchange tests
+	$(VENV)/bin/ruff check exchange tests examples
+	$(VENV)/bin/ruff format --check exchange tests examples
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format exchange tests
-	$(VENV)/bin/ruff check --fix exchange tests
+	$(VENV)/bin/ruff format exchange tests examples
+	$(VENV)/bin/ruff check --fix exchange tests examples
 
 clean:
 	rm -rf $(VENV) build *.egg-info

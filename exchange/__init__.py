@@ -86,6 +86,9 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from exchange import models  # noqa: F401  (every model registered before use)
+    from exchange.receivers import connect_receivers
+
+    connect_receivers()
     from exchange.auth.oauth import init_oauth
 
     init_oauth(app)
@@ -111,6 +114,11 @@ def create_app(config: dict | None = None) -> Flask:
     from exchange.cli import register_commands
 
     register_commands(app)
+    if app.config.get("WEBHOOKS_ALLOW_PRIVATE_NETWORKS"):
+        app.logger.warning(
+            "WEBHOOKS_ALLOW_PRIVATE_NETWORKS is on: webhooks may be sent over plain http and "
+            "to private, loopback and link-local addresses. For development and tests only."
+        )
     app.logger.debug("ready on %s", _redact(app.config["SQLALCHEMY_DATABASE_URI"]))
     return app
 

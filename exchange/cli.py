@@ -31,6 +31,26 @@ def serve_command():
     os.execv(sys.executable, args)
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run one round and exit.")
+@with_appcontext
+def worker_command(once):
+    """Send webhook deliveries (and other due work) until stopped."""
+    import threading
+
+    from flask import current_app
+
+    from exchange import worker
+
+    app = current_app._get_current_object()
+    if once:
+        click.echo(f"worker: {worker.run_once(app)} done", err=True)
+        return
+    stop = threading.Event()
+    worker.install_signal_handlers(stop)
+    worker.run(app, stop)
+
+
 @click.command("demo")
 @click.option(
     "--first-start",
@@ -139,6 +159,7 @@ def set_member_status_command(member_slug, status):
 
 COMMANDS = [
     serve_command,
+    worker_command,
     demo_command,
     create_member_command,
     create_user_command,

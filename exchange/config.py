@@ -52,3 +52,17 @@ LOG_LEVEL = "INFO"
 
 # Demo data password (only used by ``exchange demo``).
 DEMO_PASSWORD = "exchange-demo"
+
+# Webhooks. Private, loopback and plain-http targets are for development and tests only.
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = False
+# Fernet key encrypting endpoint secrets at rest; None derives one from SECRET_KEY.
+WEBHOOK_ENCRYPTION_KEY = None
+# After a secret rotation the old secret keeps signing for this long (0: not at all).
+WEBHOOK_ROTATION_GRACE_SECONDS = 24 * 3600
+# A receiver must answer 2xx within this many seconds.
+WEBHOOK_TIMEOUT_SECONDS = 15
+# The worker: deliveries claimed per round, their lease, parallel posts, idle poll.
+WORKER_BATCH = 100
+WORKER_LEASE_SECONDS = 300
+WORKER_THREADS = 8
+WORKER_POLL_SECONDS = 0.5

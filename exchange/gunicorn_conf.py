@@ -5,6 +5,8 @@ WEB_CONCURRENCY the number of worker processes (default 2).
 """
 
 import os
+import subprocess
+import sys
 
 from exchange.version import SIGNATURE
 
@@ -42,3 +44,26 @@ logconfig_dict = {
         "alembic": {"level": "WARNING"},
     },
 }
+
+
+# `exchange serve` runs one background worker beside the web workers, so a single
+# command gives a complete exchange. EXCHANGE_SERVE_WORKER=0 leaves it out (run
+# `exchange worker` separately, e.g. on other hosts).
+_background = {}
+
+
+def when_ready(server):
+    if os.environ.get("EXCHANGE_SERVE_WORKER", "1") == "0":
+        return
+    _background["worker"] = subprocess.Popen([sys.executable, "-m", "exchange", "worker"])
+    server.log.info("background worker started (pid %s)", _background["worker"].pid)
+
+
+def on_exit(server):
+    worker = _background.get("worker")
+    if worker is not None and worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()

@@ -12,6 +12,7 @@ from exchange.members.models import (
     User,
 )
 from exchange.processes.models import Contact, Process, ProcessVersion
+from exchange.webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
 
 __all__ = [
     "Attachment",
@@ -20,6 +21,8 @@ __all__ = [
     "Community",
     "CommunityMembership",
     "Contact",
+    "Delivery",
+    "DeliveryAttempt",
     "IdempotencyKey",
     "Member",
     "Note",
@@ -30,4 +33,5 @@ __all__ = [
     "Product",
     "ProductVersion",
     "User",
+    "WebhookEndpoint",
 ]

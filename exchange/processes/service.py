@@ -93,7 +93,12 @@ def published_versions(process: Process) -> list[ProcessVersion]:
 
 
 def can_see(actor, process: Process, now: datetime | None = None) -> bool:
-    if actor.member.id == process.member_id:
+    return member_can_see(actor.member, process, now)
+
+
+def member_can_see(member: Member, process: Process, now: datetime | None = None) -> bool:
+    """The owner always; others once a version is in force, within its visibility."""
+    if member.id == process.member_id:
         return True
     version = current_version(process, now)
     if version is None:
@@ -102,12 +107,13 @@ def can_see(actor, process: Process, now: datetime | None = None) -> bool:
     if content.get("visibility", "all") == "all":
         return True
     return bool(
-        set(content.get("communities", [])) & members.communities.community_slugs_of(actor.member)
+        set(content.get("communities", [])) & members.communities.community_slugs_of(member)
     )
 
 
 def get_process(*, actor, process_id: int) -> Process:
-    process = db.session.get(Process, process_id)
+    # An id beyond the column's range is simply not there (SQLite cannot even bind it).
+    process = db.session.get(Process, process_id) if 0 < process_id < 2**63 else None
     if process is None or not can_see(actor, process):
         raise NotFound(f"No process {process_id}.")
     return process
@@ -304,7 +310,7 @@ def list_contacts(*, actor, member: Member) -> list[Contact]:
 
 
 def get_contact(*, actor, contact_id: int) -> Contact:
-    contact = db.session.get(Contact, contact_id)
+    contact = db.session.get(Contact, contact_id) if 0 < contact_id < 2**63 else None
     if contact is None or not contact.active:
         raise NotFound(f"No contact {contact_id}.")
     return contact

@@ -1,0 +1,13 @@
+"""Connects every package's signal receivers once, at application start."""
+
+_connected = False
+
+
+def connect_receivers() -> None:
+    global _connected
+    if _connected:
+        return
+    from exchange.webhooks import receivers as webhooks
+
+    webhooks.connect()
+    _connected = True

@@ -1,0 +1,193 @@
+"""The worker's webhook round: claim due deliveries, post them, record what happened.
+
+Claims take a lease (``lease_until``) in their own short transaction, with
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers on several machines share
+the outbox; a worker that dies mid-delivery loses nothing: its lease runs out and
+another worker sends the message again (receivers de-duplicate by ``webhook-id``).
+Posting happens outside any transaction, in a small thread pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+from flask import current_app
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import aliased
+
+from exchange.db import db, transaction, utcnow
+from exchange.webhooks import service
+from exchange.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, WebhookEndpoint
+from exchange.webhooks.sender import Result, post
+from exchange.webhooks.signals import endpoint_disabled, endpoint_failing
+from exchange.webhooks.signing import signature_header
+
+log = logging.getLogger(__name__)
+
+# Waits after failed attempts 1..7 (then it has failed for good): at once, 5 s, 5 min,
+# 30 min, 2 h, 5 h, 10 h, 10 h.
+RETRY_DELAYS = [timedelta(seconds=s) for s in (5, 300, 1800, 7200, 18000, 36000, 36000)]
+MAX_RETRY_AFTER = timedelta(hours=10)
+WARN_AFTER = timedelta(days=1)
+DISABLE_AFTER = timedelta(days=5)
+
+
+def claim(*, now: datetime, limit: int, lease: timedelta) -> list[int]:
+    """Lease up to ``limit`` due deliveries, each the oldest pending one of its case for
+    its endpoint (so a failing event holds back later events of that case only)."""
+    earlier = aliased(Delivery)
+    blocked = exists().where(
+        and_(
+            earlier.endpoint_id == Delivery.endpoint_id,
+            earlier.case_id == Delivery.case_id,
+            earlier.sequence < Delivery.sequence,
+            earlier.status == DeliveryStatus.pending,
+        )
+    )
+    stmt = (
+        select(Delivery)
+        .join(WebhookEndpoint)
+        .where(
+            Delivery.status == DeliveryStatus.pending,
+            Delivery.next_attempt_at <= now,
+            or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+            WebhookEndpoint.enabled.is_(True),
+            ~blocked,
+        )
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=Delivery)
+    with transaction():
+        rows = list(db.session.scalars(stmt))
+        for delivery in rows:
+            delivery.lease_until = now + lease
+        return [d.id for d in rows]
+
+
+def _retry_after(value: str | None, now: datetime) -> timedelta | None:
+    if not value:
+        return None
+    try:
+        wait = timedelta(seconds=int(value))
+    except ValueError:
+        try:
+            wait = parsedate_to_datetime(value) - now
+        except (TypeError, ValueError):
+            return None
+    return max(timedelta(0), min(wait, MAX_RETRY_AFTER))
+
+
+def next_delay(attempts: int, retry_after: timedelta | None, rng=random) -> timedelta | None:
+    """The wait before the next attempt after ``attempts`` failures, or None when done."""
+    if attempts > len(RETRY_DELAYS):
+        return None
+    delay = RETRY_DELAYS[attempts - 1] * rng.uniform(0.8, 1.2)
+    return max(delay, retry_after) if retry_after else delay
+
+
+def _disable(endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
+    endpoint.enabled = False
+    endpoint.disabled_at = now
+    endpoint.disabled_reason = reason
+    log.warning("webhook endpoint %s of %s disabled: %s", endpoint.id, endpoint.member.slug, reason)
+    for other in service.subscribed_endpoints([endpoint.member_id], "endpoint.disabled"):
+        service.enqueue(
+            endpoint=other,
+            event_type="endpoint.disabled",
+            now=now,
+            data={"endpoint": {"id": endpoint.id, "url": endpoint.url, "reason": reason}},
+        )
+    endpoint_disabled.send(endpoint, reason=reason)
+
+
+def record(delivery: Delivery, result: Result, now: datetime, rng=random) -> None:
+    """Store the attempt and decide what comes next for the delivery and its endpoint."""
+    endpoint = delivery.endpoint
+    delivery.attempts += 1
+    delivery.lease_until = None
+    delivery.last_status_code = result.status_code
+    delivery.last_error = result.error_class
+    next_at = None
+    if result.ok:
+        delivery.status = DeliveryStatus.succeeded
+        delivery.delivered_at = now
+        endpoint.last_success_at = now
+        endpoint.failing_since = endpoint.failure_warned_at = None
+    elif result.status_code == 410:
+        delivery.status = DeliveryStatus.failed
+        _disable(endpoint, "The receiver answered 410 Gone.", now)
+    else:
+        delay = next_delay(delivery.attempts, _retry_after(result.retry_after, now), rng)
+        if delay is None:
+            delivery.status = DeliveryStatus.failed
+        else:
+            next_at = delivery.next_attempt_at = now + delay
+        endpoint.failing_since = endpoint.failing_since or now
+        failing_for = now - endpoint.failing_since
+        if failing_for >= DISABLE_AFTER and endpoint.enabled:
+            _disable(endpoint, "No successful delivery for 5 days.", now)
+        elif failing_for >= WARN_AFTER and endpoint.failure_warned_at is None:
+            endpoint.failure_warned_at = now
+            endpoint_failing.send(endpoint, since=endpoint.failing_since)
+    db.session.add(
+        DeliveryAttempt(
+            delivery_id=delivery.id,
+            attempted_at=now,
+            status_code=result.status_code,
+            duration_ms=result.duration_ms,
+            error_class=result.error_class,
+            response_excerpt=result.excerpt,
+            next_attempt_at=next_at,
+        )
+    )
+
+
+def _prepare(delivery: Delivery, now: datetime) -> tuple[str, bytes, dict]:
+    body = delivery.payload.encode()
+    timestamp = int(now.timestamp())
+    headers = {
+        "webhook-id": delivery.message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature_header(
+            service.signing_secrets(delivery.endpoint, now), delivery.message_id, timestamp, body
+        ),
+    }
+    return delivery.endpoint.url, body, headers
+
+
+def deliver_due(*, now: datetime | None = None, clock=utcnow) -> int:
+    """One round: claim, post in parallel, record. Returns how many were attempted."""
+    config = current_app.config
+    started = now or clock()
+    ids = claim(
+        now=started,
+        limit=config["WORKER_BATCH"],
+        lease=timedelta(seconds=config["WORKER_LEASE_SECONDS"]),
+    )
+    if not ids:
+        return 0
+    with transaction():
+        deliveries = list(
+            db.session.scalars(select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id))
+        )
+        requests = [_prepare(d, started) for d in deliveries]
+    timeout = config["WEBHOOK_TIMEOUT_SECONDS"]
+    allow_private = bool(config.get("WEBHOOKS_ALLOW_PRIVATE_NETWORKS"))
+
+    def send(request):
+        url, body, headers = request
+        return post(url, body, headers, timeout=timeout, allow_private=allow_private)
+
+    with ThreadPoolExecutor(max_workers=config["WORKER_THREADS"]) as pool:
+        results = list(pool.map(send, requests))
+    finished = now or clock()
+    with transaction():
+        for delivery_id, result in zip([d.id for d in deliveries], results, strict=True):
+            record(db.session.get(Delivery, delivery_id), result, finished)
+    return len(results)

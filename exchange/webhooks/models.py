@@ -1,0 +1,97 @@
+"""Webhook endpoints (a member's tracker URLs) and the durable outbox of deliveries.
+
+A delivery row is written in the same transaction as the change it announces, with the
+exact bytes that will be signed and sent; the worker only ever posts committed rows.
+Every attempt is kept for the delivery log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from exchange.db import db, utcnow
+from exchange.members.models import Member
+
+BIGID = BigInteger().with_variant(Integer, "sqlite")
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"  # waiting for its first or next attempt
+    succeeded = "succeeded"
+    failed = "failed"  # attempts exhausted, endpoint gone, or endpoint deleted
+
+
+class WebhookEndpoint(db.Model):
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    event_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    partners: Mapped[list[str]] = mapped_column(JSON, default=list)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    exclude_own_changes: Mapped[bool] = mapped_column(default=True)
+    # Secrets are encrypted at rest; the previous one stays valid (both signatures are
+    # sent) until previous_secret_expires_at, so a rotation never drops a delivery.
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    previous_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    previous_secret_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    last_success_at: Mapped[datetime | None]
+    failing_since: Mapped[datetime | None]
+    failure_warned_at: Mapped[datetime | None]
+
+    member: Mapped[Member] = relationship()
+
+
+class Delivery(db.Model):
+    """One message to one endpoint; ``message_id`` is the stable ``webhook-id``."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        # The worker's claim: due pending deliveries, oldest first.
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        # Ordering: earlier undelivered events of the same case hold back later ones.
+        Index("ix_webhook_deliveries_order", "endpoint_id", "case_id", "sequence"),
+        Index("ix_webhook_deliveries_log", "endpoint_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BIGID, primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    message_id: Mapped[str] = mapped_column(String(40), unique=True)
+    event_type: Mapped[str] = mapped_column(String(60))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    sequence: Mapped[int | None]
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[DeliveryStatus] = mapped_column(String(20), default=DeliveryStatus.pending)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+    last_status_code: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+    endpoint: Mapped[WebhookEndpoint] = relationship()
+
+
+class DeliveryAttempt(db.Model):
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(BIGID, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status_code: Mapped[int | None]
+    duration_ms: Mapped[int]
+    error_class: Mapped[str | None] = mapped_column(String(60))
+    response_excerpt: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[datetime | None]

@@ -1,0 +1,84 @@
+"""How the webhooks package reacts to case and process signals: one delivery row per
+subscribed endpoint, written in the transaction of the change (rows only, no I/O)."""
+
+from __future__ import annotations
+
+from exchange.cases.documents import case_document
+from exchange.cases.models import Case, CaseEvent, Side
+from exchange.cases.schemas import CaseOut
+from exchange.cases.signals import case_event
+from exchange.members.models import Member
+from exchange.processes import service as processes
+from exchange.processes.signals import process_published
+from exchange.webhooks import service
+from exchange.webhooks.models import WebhookEndpoint
+
+
+def _event_body(event: CaseEvent) -> dict:
+    return {
+        "sequence": event.sequence,
+        "type": event.type,
+        "actor": event.actor_label,
+        "side": str(event.side),
+        "origin": event.origin,
+        "changes": event.data.get("changes", {}),
+        "data": {k: v for k, v in event.data.items() if k != "changes"},
+    }
+
+
+def _wanted(endpoint: WebhookEndpoint, partner: Member, actor) -> bool:
+    if endpoint.partners and partner.slug not in endpoint.partners:
+        return False
+    # Two-way sync: a tracker is not told about the changes it made itself.
+    own_program = actor.client is not None and actor.client.member_id == endpoint.member_id
+    return not (endpoint.exclude_own_changes and own_program)
+
+
+def on_case_event(case: Case, *, event: CaseEvent, actor, **_) -> None:
+    endpoints = service.subscribed_endpoints([case.submitter_id, case.receiver_id], event.type)
+    if not endpoints:
+        return
+    body = _event_body(event)
+    documents = {}
+    for endpoint in endpoints:
+        side = case.side_of(endpoint.member_id)
+        partner = case.receiver if side == Side.submitter else case.submitter
+        if not _wanted(endpoint, partner, actor):
+            continue
+        if side not in documents:
+            documents[side] = CaseOut().dump(case_document(case, side, event.created_at))
+        service.enqueue(
+            endpoint=endpoint,
+            event_type=event.type,
+            now=event.created_at,
+            case_id=case.id,
+            sequence=event.sequence,
+            data={"case": documents[side], "event": body},
+        )
+
+
+def on_process_published(version, *, actor, **_) -> None:
+    process = version.process
+    candidates = service.subscribed_endpoints(None, "process.published")
+    for endpoint in candidates:
+        if not processes.member_can_see(endpoint.member, process, version.effective_at):
+            continue
+        service.enqueue(
+            endpoint=endpoint,
+            event_type="process.published",
+            now=version.published_at,
+            data={
+                "process": {
+                    "id": process.id,
+                    "member": process.member.slug,
+                    "name": version.content["name"],
+                    "version": version.number,
+                    "effective_at": version.effective_at.isoformat(),
+                }
+            },
+        )
+
+
+def connect() -> None:
+    case_event.connect(on_case_event)
+    process_published.connect(on_process_published)

@@ -1,0 +1,119 @@
+"""Posting one signed message to one endpoint, connecting only to a vetted address.
+
+Plain ``http.client``: it lets the connection go to the address the SSRF guard vetted
+while TLS still checks the certificate for the URL's host name, and it never follows a
+redirect. Every failure comes back as a ``Result``; nothing here raises.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+
+from exchange.version import SIGNATURE
+from exchange.webhooks.ssrf import RefusedURL, Target, resolve
+
+EXCERPT_BYTES = 20 * 1024
+
+
+@dataclass
+class Result:
+    status_code: int | None
+    duration_ms: int
+    error_class: str | None
+    excerpt: str
+    retry_after: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class _HTTP(http.client.HTTPConnection):
+    def __init__(self, target: Target, address: str, timeout: float):
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _HTTPS(http.client.HTTPSConnection):
+    def __init__(self, target: Target, address: str, timeout: float):
+        super().__init__(
+            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
+        )
+        self._address = address
+
+    def connect(self):
+        raw = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+
+
+def post(
+    url: str, body: bytes, headers: dict[str, str], *, timeout: float, allow_private: bool
+) -> Result:
+    """POST ``body`` to ``url``: success is a 2xx answer within ``timeout`` seconds."""
+    started = time.monotonic()
+
+    def result(code=None, error=None, excerpt="", retry_after=None) -> Result:
+        elapsed = int((time.monotonic() - started) * 1000)
+        return Result(code, elapsed, error, excerpt, retry_after)
+
+    try:
+        target = resolve(url, allow_private=allow_private)
+    except RefusedURL as exc:
+        return result(error="refused_address", excerpt=str(exc))
+    deadline = started + timeout
+    conn_cls = _HTTPS if target.scheme == "https" else _HTTP
+    connection = conn_cls(target, target.addresses[0], timeout)
+    try:
+        connection.request(
+            "POST",
+            target.path,
+            body=body,
+            headers={
+                **headers,
+                "Content-Type": "application/json",
+                "User-Agent": f"exchange-webhooks/{SIGNATURE}",
+            },
+        )
+        response = connection.getresponse()
+        chunks, size = [], 0
+        while size < EXCERPT_BYTES:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return result(response.status, "timeout", "")
+            if connection.sock is not None:  # None once http.client read it all
+                connection.sock.settimeout(remaining)
+            chunk = response.read1(EXCERPT_BYTES - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        excerpt = b"".join(chunks).decode("utf-8", "replace")
+        error = None if 200 <= response.status < 300 else _classify(response.status)
+        return result(response.status, error, excerpt, response.getheader("Retry-After"))
+    except TimeoutError:
+        return result(error="timeout")
+    except ssl.SSLError as exc:
+        return result(error="tls_error", excerpt=str(exc)[:500])
+    except ConnectionRefusedError:
+        return result(error="connection_refused")
+    except ConnectionResetError:
+        return result(error="connection_reset")
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        return result(error=type(exc).__name__[:60], excerpt=str(exc)[:500])
+    finally:
+        connection.close()
+
+
+def _classify(status: int) -> str:
+    if 300 <= status < 400:
+        return "redirect_not_followed"
+    if status == 410:
+        return "gone"
+    return f"http_{status // 100}xx"
