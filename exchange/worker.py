@@ -1,4 +1,5 @@
-"""The background worker: sends webhook deliveries (and, as they arrive, other due work).
+"""The background worker: fires case deadlines (overdue notices, automatic escalation
+along the receiver's escalation path) and sends webhook deliveries.
 
 Run it with ``exchange worker``; ``exchange serve`` starts one beside gunicorn. Several
 workers may run against one PostgreSQL database; on SQLite run one.
@@ -12,6 +13,8 @@ import threading
 
 from flask import Flask
 
+from exchange.cases.service.clock import scan_deadlines
+from exchange.db import utcnow
 from exchange.webhooks.dispatch import deliver_due
 
 log = logging.getLogger(__name__)
@@ -20,7 +23,8 @@ log = logging.getLogger(__name__)
 def run_once(app: Flask) -> int:
     """One round of every job; returns how much work was done."""
     with app.app_context():
-        return deliver_due()
+        fired = scan_deadlines(now=utcnow())
+        return fired + deliver_due()
 
 
 def run(app: Flask, stop: threading.Event | None = None) -> None:

@@ -138,3 +138,19 @@ def requires(scope: str | None):
         return wrapper
 
     return decorator
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The exchange itself, for what its clocks do (overdue notices, automatic
+    escalation); such events have side ``system`` and origin ``system``."""
+
+    member: None = None
+    user: None = None
+    client: None = None
+    scopes: frozenset[str] = frozenset()
+    origin: str = "system"
+    label: str = "exchange"
+
+
+SYSTEM = SystemActor()

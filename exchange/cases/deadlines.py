@@ -1,23 +1,127 @@
-"""When a case's commitments fall due.
+"""The case's clocks: the receiver's response commitment and its update cadence, counted
+on the receiver's coverage calendar (the process version the case pinned).
 
-For now elapsed minutes from the moment the clock starts; the deadlines work replaces
-the body of ``due_after`` with arithmetic on the receiver's coverage calendar, and
-every caller keeps working unchanged.
+The response clock runs from opening, stops while information is requested (keeping
+what it has used), resumes with the rest when the information is provided, and ends at
+the receiver's response (accept or reject). A severity change re-times a running clock
+for the new commitment, less what is used. ``null`` commitments have no deadline.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from exchange.cases.models import Case, CaseStatus, Side
+from exchange.processes.calendar import add_business_time, business_time_between
+
+
+def _coverage(case: Case) -> dict:
+    return case.process_version.content.get("coverage") or {"mode": "24x7"}
+
+
+def _minutes(case: Case, name: str) -> int | None:
+    return case.severity_level().get(name)
+
 
 def due_after(start: datetime, minutes: int | None, coverage: dict) -> datetime | None:
-    """``minutes`` of the receiver's commitment counted from ``start``; None when the
-    commitment is "as negotiated" (no deadline)."""
+    """``minutes`` of working time on ``coverage`` after ``start``; None for no commitment."""
     if minutes is None:
         return None
-    return start + timedelta(minutes=minutes)
+    return add_business_time(start, timedelta(minutes=minutes), coverage)
 
 
-def response_due(content: dict, severity: str, start: datetime) -> datetime | None:
-    level = next(s for s in content["severities"] if s["key"] == severity)
-    return due_after(start, level.get("response_minutes"), content.get("coverage", {}))
+def _after_used(case: Case, minutes: int) -> datetime:
+    """When the running response clock will have used ``minutes`` in all."""
+    used = timedelta(seconds=case.response_used_seconds)
+    left = max(timedelta(minutes=minutes) - used, timedelta(0))
+    return add_business_time(case.response_clock_started_at, left, _coverage(case))
+
+
+def _time_response(case: Case) -> None:
+    commitment = _minutes(case, "response_minutes")
+    running = case.response_clock_started_at is not None
+    case.response_due_at = _after_used(case, commitment) if running and commitment else None
+    time_escalation(case)
+
+
+def time_escalation(case: Case) -> None:
+    """The next tier of the receiver's escalation path triggers once the response clock
+    has run its ``after_minutes`` without a response."""
+    tiers = case.process_version.content.get("escalation_path") or []
+    if case.response_clock_started_at is None or case.escalation_tier >= len(tiers):
+        case.next_escalation_at = None
+        return
+    case.next_escalation_at = _after_used(case, tiers[case.escalation_tier]["after_minutes"])
+
+
+def start_response_clock(case: Case, now: datetime) -> None:
+    case.response_clock_started_at = now
+    case.response_breached_at = None
+    _time_response(case)
+
+
+def pause_response_clock(case: Case, now: datetime) -> None:
+    if case.response_clock_started_at is not None:
+        used = business_time_between(case.response_clock_started_at, now, _coverage(case))
+        case.response_used_seconds += int(used.total_seconds())
+    case.response_clock_started_at = None
+    case.response_due_at = None
+    case.next_escalation_at = None
+
+
+def stop_response_clock(case: Case, now: datetime) -> None:
+    """The receiver responded: the clock ends (a late response is recorded as a breach)."""
+    if case.response_due_at is not None and now > case.response_due_at:
+        case.response_breached_at = case.response_breached_at or case.response_due_at
+    case.response_clock_started_at = None
+    case.response_due_at = None
+    case.next_escalation_at = None
+
+
+def retime_response_clock(case: Case) -> None:
+    """After a severity change: the running clock aims at the new commitment."""
+    _time_response(case)
+
+
+def after_event(case: Case, side: Side, now: datetime) -> None:
+    """Keep the update cadence: due while accepted, reset by every receiver-side event."""
+    if case.status != CaseStatus.accepted:
+        case.next_update_due_at = None
+        case.update_breached_at = None
+        return
+    if side == Side.receiver or case.next_update_due_at is None:
+        cadence = _minutes(case, "update_minutes")
+        case.next_update_due_at = due_after(now, cadence, _coverage(case))
+        case.update_breached_at = None
+
+
+def _state(due: datetime | None, breached: datetime | None, now: datetime) -> dict:
+    if due is None:
+        return {"due_at": None, "state": "none", "remaining_seconds": None}
+    remaining = int((due - now).total_seconds())
+    state = "breached" if breached or remaining < 0 else "running"
+    return {"due_at": due, "state": state, "remaining_seconds": remaining}
+
+
+def deadlines(case: Case, now: datetime) -> dict:
+    """What the case's JSON says about its clocks: due time, state and time remaining."""
+    response = _state(case.response_due_at, case.response_breached_at, now)
+    if (
+        case.status == CaseStatus.information_requested
+        and case.response_due_at is None
+        and _minutes(case, "response_minutes") is not None
+    ):
+        response = {
+            "due_at": None,
+            "state": "paused",
+            "remaining_seconds": max(
+                _minutes(case, "response_minutes") * 60 - case.response_used_seconds, 0
+            ),
+        }
+    elif case.response_due_at is None and case.responded_at is not None:
+        state = "breached" if case.response_breached_at else "met"
+        response = {"due_at": None, "state": state, "remaining_seconds": None}
+    return {
+        "response": response,
+        "update": _state(case.next_update_due_at, case.update_breached_at, now),
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from exchange.cases.deadlines import deadlines
 from exchange.cases.models import Case, Side
 from exchange.cases.service.common import person
 from exchange.cases.states import allowed_actions
@@ -52,6 +53,8 @@ def case_document(case: Case, side: Side, now: datetime) -> dict:
         "escalation_level": case.escalation_level,
         "response_due_at": case.response_due_at,
         "responded_at": case.responded_at,
+        "next_update_due_at": case.next_update_due_at,
+        "deadlines": deadlines(case, now),
         "accepted_at": case.accepted_at,
         "resolved_at": case.resolved_at,
         "closed_at": case.closed_at,

@@ -48,6 +48,11 @@ class Case(db.Model):
     __table_args__ = (
         Index("ix_cases_submitter_updated", "submitter_id", "updated_at"),
         Index("ix_cases_receiver_updated", "receiver_id", "updated_at"),
+        # The worker's alarms: "not yet fired" first, so a scan reads only what is due
+        # (its cost follows the due cases, not all cases ever breached).
+        Index("ix_cases_response_alarm", "response_breached_at", "response_due_at"),
+        Index("ix_cases_update_alarm", "update_breached_at", "next_update_due_at"),
+        Index("ix_cases_escalation_alarm", "next_escalation_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,8 +88,21 @@ class Case(db.Model):
     version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    response_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The receiver's response clock: running from response_clock_started_at with
+    # response_used_seconds of its commitment already spent before (it stops while
+    # information is requested). response_due_at is set only while it runs.
+    response_due_at: Mapped[datetime | None]
+    response_clock_started_at: Mapped[datetime | None]
+    response_used_seconds: Mapped[int] = mapped_column(default=0)
+    response_breached_at: Mapped[datetime | None]
     responded_at: Mapped[datetime | None]
+    # Update cadence while accepted: the receiver's next update is due then.
+    next_update_due_at: Mapped[datetime | None]
+    update_breached_at: Mapped[datetime | None]
+    # The receiver's escalation path walked automatically: tiers triggered so far, and
+    # when the next tier triggers if the response clock keeps running.
+    escalation_tier: Mapped[int] = mapped_column(default=0)
+    next_escalation_at: Mapped[datetime | None]
     accepted_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

@@ -52,6 +52,19 @@ class PartyOut(Schema):
     escalation_manager = fields.Nested(PersonOut, allow_none=True)
 
 
+class DeadlineOut(Schema):
+    due_at = fields.DateTime(allow_none=True)
+    state = fields.Str(metadata={"description": "none, running, paused, met or breached"})
+    remaining_seconds = fields.Int(
+        allow_none=True, metadata={"description": "Negative once overdue."}
+    )
+
+
+class DeadlinesOut(Schema):
+    response = fields.Nested(DeadlineOut)
+    update = fields.Nested(DeadlineOut)
+
+
 class CaseOut(Schema):
     id = fields.Int()
     number = fields.Str()
@@ -73,6 +86,8 @@ class CaseOut(Schema):
     escalation_level = fields.Int()
     response_due_at = fields.DateTime(allow_none=True)
     responded_at = fields.DateTime(allow_none=True)
+    next_update_due_at = fields.DateTime(allow_none=True)
+    deadlines = fields.Nested(DeadlinesOut)
     accepted_at = fields.DateTime(allow_none=True)
     resolved_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
@@ -194,6 +209,7 @@ class EventOut(Schema):
 
 class EventArgs(Schema):
     after = fields.Int(
-        validate=validate.Range(min=0),
+        # Bounded like the column: a larger number cannot be bound (a 500, not a 422).
+        validate=validate.Range(min=0, max=2**63 - 1),
         metadata={"description": "Only events with a higher sequence."},
     )

@@ -27,6 +27,8 @@ EVENT_TYPES = {
     "case.closed": "The submitter closed the case.",
     "case.reopened": "The submitter reopened a resolved or closed case.",
     "case.reference_set": "A side set its own tracker's reference for the case.",
+    "case.response_overdue": "The receiver's response commitment passed without a response.",
+    "case.update_overdue": "An update the severity's cadence asks for is overdue.",
 }
 
 SIGNALS = {name: _signals.signal(name, doc=text) for name, text in EVENT_TYPES.items()}

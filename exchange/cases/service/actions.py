@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from exchange.cases.deadlines import response_due
+from exchange.cases import deadlines
 from exchange.cases.models import Case, CaseStatus, Side
 from exchange.cases.service.common import prepare, record
 from exchange.cases.service.opening import _severity_errors, engineer_of
@@ -62,6 +62,7 @@ def accept(
         )
     user = engineer_of(case.receiver, email)
     _first_response(case, now)
+    deadlines.stop_response_clock(case, now)
     changes = _changes(
         case,
         status=CaseStatus.accepted,
@@ -81,6 +82,7 @@ def request_information(
         actor=actor, case_id=case_id, action="request-information", if_match=if_match, now=now
     )
     _first_response(case, now)
+    deadlines.pause_response_clock(case, now)
     changes = _changes(case, status=CaseStatus.information_requested)
     record(
         case,
@@ -100,6 +102,7 @@ def provide_information(
         actor=actor, case_id=case_id, action="provide-information", if_match=if_match, now=now
     )
     changes = _changes(case, status=CaseStatus.open)
+    deadlines.start_response_clock(case, now)
     record(
         case,
         actor=actor,
@@ -129,6 +132,7 @@ def reject(
             errors={"reason": [f"One of this process's codes: {', '.join(codes)}."]}
         )
     _first_response(case, now)
+    deadlines.stop_response_clock(case, now)
     changes = _changes(
         case, status=CaseStatus.rejected, rejection_reason=reason, rejection_explanation=explanation
     )
@@ -148,6 +152,7 @@ def withdraw(
         actor=actor, case_id=case_id, action="withdraw", if_match=if_match, now=now
     )
     changes = _changes(case, status=CaseStatus.closed, closed_at=now)
+    deadlines.stop_response_clock(case, now)
     record(
         case,
         actor=actor,
@@ -314,11 +319,15 @@ def change_severity(
         errors = {"severity": ["The case already has this severity."]}
     if errors:
         raise ValidationFailed(errors=errors)
-    new = {"severity": severity}
-    if case.responded_at is None:
-        # The response commitment of the new severity runs from when the case was opened.
-        new["response_due_at"] = response_due(content, severity, case.created_at)
-    changes = _changes(case, **new)
+    changes = _changes(case, severity=severity)
+    # A running response clock aims at the new commitment, less what it has used; the
+    # update cadence follows the new severity from now (record() re-times it).
+    old_due = case.response_due_at
+    deadlines.retime_response_clock(case)
+    if case.response_due_at != old_due:
+        changes["response_due_at"] = {"from": _plain(old_due), "to": _plain(case.response_due_at)}
+    if case.status == CaseStatus.accepted:
+        case.next_update_due_at = None
     record(
         case,
         actor=actor,

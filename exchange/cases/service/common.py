@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from exchange.cases import deadlines
 from exchange.cases.models import Case, CaseEvent, Side
 from exchange.cases.signals import SIGNALS, case_event
 from exchange.cases.states import allowed_actions, permits
@@ -99,6 +100,7 @@ def record(
     db.session.add(event)
     case.version = sequence
     case.updated_at = now
+    deadlines.after_event(case, side, now)
     db.session.flush()
     SIGNALS[type].send(case, event=event, actor=actor)
     case_event.send(case, event=event, actor=actor)

@@ -55,7 +55,8 @@ def redact_note(*, actor, case_id: int, note_id: int, now: datetime | None = Non
     """A member admin of the note's author removes its text (personal data); the note
     stays in the history as a tombstone."""
     case, side, now = prepare(actor=actor, case_id=case_id, action="add-note", now=now)
-    note = db.session.get(Note, note_id)
+    # An id beyond the column's range is simply not there (SQLite cannot even bind it).
+    note = db.session.get(Note, note_id) if 0 < note_id < 2**63 else None
     if note is None or note.case_id != case.id:
         raise NotFound(f"No note {note_id} on this case.")
     if note.side != side:

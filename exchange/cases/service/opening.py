@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from exchange.cases.deadlines import response_due
+from exchange.cases import deadlines
 from exchange.cases.models import Case, CaseStatus, Side
 from exchange.cases.service.common import record
 from exchange.db import db, utcnow
@@ -134,9 +134,14 @@ def open_case(
         submitter_engineer=submitting,
         created_at=now,
         updated_at=now,
-        response_due_at=response_due(version.content, severity, now),
+        # Set here, not left to column defaults: the clocks read them before the flush.
+        response_used_seconds=0,
+        escalation_level=0,
+        escalation_tier=0,
+        version=0,
     )
     db.session.add(case)
+    deadlines.start_response_clock(case, now)
     db.session.flush()
     record(
         case,

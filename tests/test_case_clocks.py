@@ -1,0 +1,220 @@
+"""Case clocks on the receiver's coverage calendar: the response deadline (paused while
+information is requested), the update cadence, overdue notices once per breach, and
+the receiver's escalation path walked automatically."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from exchange.auth.actor import actor_for_user
+from exchange.cases import service as cases
+from exchange.cases.documents import case_document
+from exchange.cases.models import CaseEvent, Side
+from exchange.cases.service.clock import scan_deadlines
+from exchange.db import transaction
+from exchange.processes import service as processes
+
+BERLIN = ZoneInfo("Europe/Berlin")
+FRIDAY_1730 = datetime(2026, 11, 27, 17, 30, tzinfo=BERLIN)
+
+
+def berlin(*args):
+    return datetime(*args, tzinfo=BERLIN)
+
+
+@pytest.fixture()
+def world(make_member, make_user):
+    submitter, receiver = make_member(slug="sub"), make_member(slug="rec")
+    sub_engineer = make_user(member=submitter, roles=["engineer"])
+    rec_admin = make_user(member=receiver, roles=["admin", "engineer"])
+    rec_engineer = make_user(member=receiver, roles=["engineer"])
+    admin = actor_for_user(rec_admin)
+    with transaction():
+        manager = processes.create_contact(
+            actor=admin,
+            member=receiver,
+            data={
+                "name": "Esther Escalation",
+                "role": "escalation_manager",
+                "email": "em@rec.example",
+            },
+        )
+        director = processes.create_contact(
+            actor=admin,
+            member=receiver,
+            data={"name": "Dora Director", "role": "support_manager", "email": "dd@rec.example"},
+        )
+        process = processes.create_process(
+            actor=admin,
+            member=receiver,
+            content={
+                "name": "Office hours",
+                "coverage": {
+                    "mode": "business_hours",
+                    "time_zone": "Europe/Berlin",
+                    "hours": [
+                        {"day": d, "start": "08:00", "end": "18:00"}
+                        for d in ("mon", "tue", "wed", "thu", "fri")
+                    ],
+                },
+                "severities": [
+                    {"key": "1", "name": "Down", "response_minutes": 60, "update_minutes": 60},
+                    {"key": "3", "name": "Minor", "response_minutes": 240},
+                    {"key": "4", "name": "Request", "response_minutes": None},
+                ],
+                "escalation_path": [
+                    {"name": "Manager", "after_minutes": 60, "contacts": [manager.id]},
+                    {"name": "Director", "after_minutes": 120, "contacts": [director.id]},
+                ],
+            },
+        )
+        processes.publish(actor=admin, process=process, now=berlin(2026, 11, 1, 0, 0))
+    return {
+        "submitter": actor_for_user(sub_engineer),
+        "receiver": actor_for_user(rec_engineer),
+        "process": process,
+    }
+
+
+def _open(world, severity="1", now=FRIDAY_1730):
+    with transaction():
+        return cases.open_case(
+            actor=world["submitter"],
+            receiver="rec",
+            severity=severity,
+            summary="Outage",
+            description="Everything is down.",
+            now=now,
+            customer={
+                "company": "Umbrella",
+                "contact_name": "Ann",
+                "contact_email": "ann@umbrella.example",
+            },
+        )
+
+
+def _types(case):
+    return [e.type for e in CaseEvent.query.filter_by(case_id=case.id).order_by(CaseEvent.sequence)]
+
+
+def test_friday_evening_severity_1_is_due_on_monday_morning(world):
+    case = _open(world)
+    assert case.response_due_at == berlin(2026, 11, 30, 8, 30)
+    view = case_document(case, Side.submitter, berlin(2026, 11, 30, 8, 0))
+    assert view["deadlines"]["response"]["state"] == "running"
+    assert view["deadlines"]["response"]["remaining_seconds"] == 30 * 60
+
+
+def test_as_negotiated_has_no_deadline(world):
+    case = _open(world, severity="4")
+    assert case.response_due_at is None
+    assert (
+        case_document(case, Side.receiver, FRIDAY_1730)["deadlines"]["response"]["state"] == "none"
+    )
+
+
+def test_missed_response_is_announced_once_and_walks_the_escalation_path(world):
+    case = _open(world)
+    assert scan_deadlines(now=berlin(2026, 11, 27, 23, 0)) == 0
+    # Monday 08:31: the commitment and the first tier (both 60 minutes) have passed.
+    assert scan_deadlines(now=berlin(2026, 11, 30, 8, 31)) == 2
+    assert scan_deadlines(now=berlin(2026, 11, 30, 8, 45)) == 0  # once per breach
+    assert case.escalation_level == 1
+    assert case.receiver_escalation_manager["name"] == "Esther Escalation"
+    # 09:31: 120 minutes without a response reach the second tier.
+    assert scan_deadlines(now=berlin(2026, 11, 30, 9, 31)) == 1
+    assert case.escalation_level == 2 and case.next_escalation_at is None
+    assert _types(case) == [
+        "case.opened",
+        "case.response_overdue",
+        "case.escalated",
+        "case.escalated",
+    ]
+    escalations = CaseEvent.query.filter_by(case_id=case.id, type="case.escalated").all()
+    assert escalations[1].data["contacts"][0]["name"] == "Dora Director"
+    assert all(e.side == "system" and e.origin == "system" for e in escalations)
+    view = case_document(case, Side.submitter, berlin(2026, 11, 30, 9, 31))
+    assert view["deadlines"]["response"]["state"] == "breached"
+
+
+def test_the_clock_stops_while_information_is_requested(world):
+    case = _open(world, now=berlin(2026, 11, 30, 9, 0))  # Monday, due 10:00
+    with transaction():
+        cases.request_information(
+            actor=world["receiver"],
+            case_id=case.id,
+            question="Which version?",
+            now=berlin(2026, 11, 30, 9, 40),
+        )
+    assert case.response_due_at is None and case.next_escalation_at is None
+    paused = case_document(case, Side.submitter, berlin(2026, 11, 30, 12, 0))
+    assert paused["deadlines"]["response"] == {
+        "due_at": None,
+        "state": "paused",
+        "remaining_seconds": 20 * 60,
+    }
+    assert scan_deadlines(now=berlin(2026, 12, 1, 9, 0)) == 0
+    with transaction():
+        cases.provide_information(
+            actor=world["submitter"],
+            case_id=case.id,
+            answer="8.0",
+            now=berlin(2026, 11, 30, 17, 50),
+        )
+    # 20 minutes left: 10 on Monday, 10 on Tuesday morning.
+    assert case.response_due_at == berlin(2026, 12, 1, 8, 10)
+
+
+def test_a_severity_change_re_times_the_running_clock(world):
+    case = _open(world, severity="3", now=berlin(2026, 11, 30, 9, 0))
+    assert case.response_due_at == berlin(2026, 11, 30, 13, 0)
+    with transaction():
+        cases.change_severity(
+            actor=world["submitter"],
+            case_id=case.id,
+            severity="1",
+            business_impact="Production is down now.",
+            now=berlin(2026, 11, 30, 9, 30),
+        )
+    assert case.response_due_at == berlin(2026, 11, 30, 10, 0)
+
+
+def test_update_cadence_is_kept_by_the_receiver(world):
+    case = _open(world, now=berlin(2026, 11, 30, 9, 0))
+    with transaction():
+        cases.accept(actor=world["receiver"], case_id=case.id, now=berlin(2026, 11, 30, 9, 20))
+    assert case.response_due_at is None and case.responded_at is not None
+    assert case.next_update_due_at == berlin(2026, 11, 30, 10, 20)
+    with transaction():
+        cases.add_note(
+            actor=world["receiver"],
+            case_id=case.id,
+            body="Working on it.",
+            now=berlin(2026, 11, 30, 10, 0),
+        )
+    assert case.next_update_due_at == berlin(2026, 11, 30, 11, 0)
+    with transaction():  # the submitter's notes do not count as updates
+        cases.add_note(
+            actor=world["submitter"],
+            case_id=case.id,
+            body="Any news?",
+            now=berlin(2026, 11, 30, 10, 30),
+        )
+    assert case.next_update_due_at == berlin(2026, 11, 30, 11, 0)
+    assert scan_deadlines(now=berlin(2026, 11, 30, 11, 5)) == 1
+    assert scan_deadlines(now=berlin(2026, 11, 30, 11, 6)) == 0
+    assert _types(case)[-1] == "case.update_overdue"
+    state = case_document(case, Side.submitter, berlin(2026, 11, 30, 11, 6))["deadlines"]
+    assert state["update"]["state"] == "breached"
+    assert state["response"]["state"] == "met"
+
+
+def test_a_worker_that_was_down_fires_each_breach_once_in_order(world):
+    first = _open(world, now=berlin(2026, 11, 30, 9, 0))
+    second = _open(world, now=berlin(2026, 11, 30, 8, 30))
+    assert scan_deadlines(now=berlin(2026, 12, 2, 12, 0)) == 6  # 2 breaches + 4 tiers
+    for case in (first, second):
+        assert _types(case).count("case.response_overdue") == 1
+        assert case.escalation_level == 2
+    assert scan_deadlines(now=berlin(2026, 12, 3, 12, 0)) == 0
