@@ -133,9 +133,10 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.api import init_api
     from exchange.auth.views import bp as auth_bp
     from exchange.members.views import bp as members_bp
+    from exchange.notifications.views import bp as notifications_bp
     from exchange.web.health import bp as health_bp
     from exchange.web.views import bp as web_bp
 
     init_api(app)
-    for bp in (health_bp, auth_bp, web_bp, members_bp):
+    for bp in (health_bp, auth_bp, web_bp, members_bp, notifications_bp):
         app.register_blueprint(bp)

@@ -66,3 +66,16 @@ WORKER_BATCH = 100
 WORKER_LEASE_SECONDS = 300
 WORKER_THREADS = 8
 WORKER_POLL_SECONDS = 0.5
+
+# E-mail to people. Without MAIL_SMTP_HOST messages are written as .eml files under
+# MAIL_OUTBOX_PATH (default: the "mail" folder in the instance folder).
+MAIL_FROM = "exchange <exchange@localhost>"
+MAIL_SMTP_HOST = None
+MAIL_SMTP_PORT = 587
+MAIL_SMTP_SECURITY = "starttls"  # "starttls", "tls" or "none"
+MAIL_SMTP_USERNAME = None
+MAIL_SMTP_PASSWORD = None
+MAIL_SMTP_TIMEOUT_SECONDS = 30
+MAIL_OUTBOX_PATH = None
+# The address people reach the exchange at, for links in mail.
+BASE_URL = "http://127.0.0.1:8000"

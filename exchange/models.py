@@ -11,6 +11,7 @@ from exchange.members.models import (
     ProductVersion,
     User,
 )
+from exchange.notifications.models import Message
 from exchange.processes.models import Contact, Process, ProcessVersion
 from exchange.webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
 
@@ -25,6 +26,7 @@ __all__ = [
     "DeliveryAttempt",
     "IdempotencyKey",
     "Member",
+    "Message",
     "Note",
     "OAuthClient",
     "OAuthToken",

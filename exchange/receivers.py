@@ -7,7 +7,9 @@ def connect_receivers() -> None:
     global _connected
     if _connected:
         return
+    from exchange.notifications import receivers as notifications
     from exchange.webhooks import receivers as webhooks
 
     webhooks.connect()
+    notifications.connect()
     _connected = True

@@ -1,5 +1,5 @@
 """The background worker: fires case deadlines (overdue notices, automatic escalation
-along the receiver's escalation path) and sends webhook deliveries.
+along the receiver's escalation path), sends webhook deliveries and e-mail.
 
 Run it with ``exchange worker``; ``exchange serve`` starts one beside gunicorn. Several
 workers may run against one PostgreSQL database; on SQLite run one.
@@ -15,6 +15,7 @@ from flask import Flask
 
 from exchange.cases.service.clock import scan_deadlines
 from exchange.db import utcnow
+from exchange.notifications.mailer import send_due
 from exchange.webhooks.dispatch import deliver_due
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,8 @@ def run_once(app: Flask) -> int:
     """One round of every job; returns how much work was done."""
     with app.app_context():
         fired = scan_deadlines(now=utcnow())
-        return fired + deliver_due()
+        delivered = deliver_due()
+        return fired + delivered + send_due(now=utcnow())
 
 
 def run(app: Flask, stop: threading.Event | None = None) -> None:

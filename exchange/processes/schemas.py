@@ -146,9 +146,10 @@ class CoverageIn(Schema):
 class TierIn(Schema):
     name = fields.Str(load_default="", validate=validate.Length(max=200))
     after_minutes = fields.Int(required=True, validate=validate.Range(min=0, max=90 * 24 * 60))
-    # Contact ids within the database's range: a larger one is no contact (and unbindable).
+    # Contact ids within the INTEGER column's range: a larger one is no contact (and
+    # PostgreSQL would refuse to bind it).
     contacts = fields.List(
-        fields.Int(validate=validate.Range(min=1, max=2**63 - 1)),
+        fields.Int(validate=validate.Range(min=1, max=2**31 - 1)),
         required=True,
         validate=validate.Length(min=1),
     )

@@ -112,8 +112,9 @@ def member_can_see(member: Member, process: Process, now: datetime | None = None
 
 
 def get_process(*, actor, process_id: int) -> Process:
-    # An id beyond the column's range is simply not there (SQLite cannot even bind it).
-    process = db.session.get(Process, process_id) if 0 < process_id < 2**63 else None
+    # An id beyond the INTEGER column's range is simply not there (PostgreSQL refuses
+    # to bind it as int4, SQLite past 2**63).
+    process = db.session.get(Process, process_id) if 0 < process_id < 2**31 else None
     if process is None or not can_see(actor, process):
         raise NotFound(f"No process {process_id}.")
     return process
@@ -310,7 +311,7 @@ def list_contacts(*, actor, member: Member) -> list[Contact]:
 
 
 def get_contact(*, actor, contact_id: int) -> Contact:
-    contact = db.session.get(Contact, contact_id) if 0 < contact_id < 2**63 else None
+    contact = db.session.get(Contact, contact_id) if 0 < contact_id < 2**31 else None
     if contact is None or not contact.active:
         raise NotFound(f"No contact {contact_id}.")
     return contact

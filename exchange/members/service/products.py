@@ -77,8 +77,9 @@ def list_products(
 
 
 def get_product(*, product_id: int) -> Product:
-    # An id beyond the column's range is simply not there (SQLite cannot even bind it).
-    product = db.session.get(Product, product_id) if 0 < product_id < 2**63 else None
+    # An id beyond the INTEGER column's range is simply not there (PostgreSQL refuses
+    # to bind it as int4, SQLite past 2**63).
+    product = db.session.get(Product, product_id) if 0 < product_id < 2**31 else None
     if product is None:
         raise NotFound(f"No product {product_id}.")
     return product
@@ -159,7 +160,7 @@ def add_version(*, actor, product: Product, data: dict) -> ProductVersion:
 
 
 def get_version(*, version_id: int) -> ProductVersion:
-    version = db.session.get(ProductVersion, version_id) if 0 < version_id < 2**63 else None
+    version = db.session.get(ProductVersion, version_id) if 0 < version_id < 2**31 else None
     if version is None:
         raise NotFound(f"No product version {version_id}.")
     return version

@@ -1,0 +1,116 @@
+"""Sending queued e-mail: over SMTP when ``MAIL_SMTP_HOST`` is set (STARTTLS or TLS,
+optional login), else as ``.eml`` files in the instance folder's ``mail`` directory.
+A failing server delays mail with retries and never holds up other work."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import smtplib
+import ssl
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import or_, select
+
+from exchange.db import db, transaction
+from exchange.notifications.models import Message, MessageStatus
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS = [timedelta(minutes=m) for m in (1, 5, 30, 120, 360)]
+LEASE = timedelta(minutes=5)
+
+
+def outbox_path() -> Path:
+    return Path(
+        current_app.config.get("MAIL_OUTBOX_PATH")
+        or os.path.join(current_app.instance_path, "mail")
+    )
+
+
+def build(message: Message, now: datetime) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = current_app.config["MAIL_FROM"]
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(now)
+    email["Message-ID"] = make_msgid(idstring=f"exchange.{message.id}")
+    email.set_content(message.text_body)
+    email.add_alternative(message.html_body, subtype="html")
+    return email
+
+
+def _smtp_send(email: EmailMessage) -> None:
+    config = current_app.config
+    host, port = config["MAIL_SMTP_HOST"], int(config["MAIL_SMTP_PORT"])
+    security = config["MAIL_SMTP_SECURITY"]
+    timeout = config["MAIL_SMTP_TIMEOUT_SECONDS"]
+    if security == "tls":
+        client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(host, port, timeout=timeout)
+    with client:
+        if security == "starttls":
+            client.starttls(context=ssl.create_default_context())
+        if config.get("MAIL_SMTP_USERNAME"):
+            client.login(config["MAIL_SMTP_USERNAME"], config["MAIL_SMTP_PASSWORD"] or "")
+        client.send_message(email)
+
+
+def _file_send(email: EmailMessage, message: Message) -> None:
+    folder = outbox_path()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{message.id:08d}.eml").write_bytes(email.as_bytes())
+
+
+def send_due(*, now: datetime, limit: int = 50) -> int:
+    """Send (or write) due messages; returns how many were attempted."""
+    stmt = (
+        select(Message)
+        .where(
+            Message.status == MessageStatus.pending,
+            Message.next_attempt_at <= now,
+            or_(Message.lease_until.is_(None), Message.lease_until < now),
+        )
+        .order_by(Message.next_attempt_at, Message.id)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    with transaction():
+        due = list(db.session.scalars(stmt))
+        for message in due:
+            message.lease_until = now + LEASE
+        ids = [m.id for m in due]
+    use_smtp = bool(current_app.config.get("MAIL_SMTP_HOST"))
+    for message_id in ids:
+        with transaction():
+            message = db.session.get(Message, message_id)
+            error = None
+            try:
+                email = build(message, now)
+                _smtp_send(email) if use_smtp else _file_send(email, message)
+            except (OSError, smtplib.SMTPException) as exc:
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                log.warning("mail %s to %s failed: %s", message.id, message.to_address, error)
+            _record(message, error, now)
+    return len(ids)
+
+
+def _record(message: Message, error: str | None, now: datetime) -> None:
+    message.attempts += 1
+    message.lease_until = None
+    message.last_error = error
+    if error is None:
+        message.status = MessageStatus.sent
+        message.sent_at = now
+    elif message.attempts > len(RETRY_DELAYS):
+        message.status = MessageStatus.failed
+    else:
+        delay = RETRY_DELAYS[message.attempts - 1] * random.uniform(0.9, 1.1)
+        message.next_attempt_at = now + delay
