@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 
 from exchange.processes.defaults import DAYS
 
-# Searching further than this for working time means the calendar has none.
-MAX_DAYS = 800
+# Searching further than this for working time means the calendar has none (generous:
+# a sparse calendar may need years to fit a long commitment).
+MAX_DAYS = 366 * 20
 
 
 class NoWorkingTime(ValueError):
