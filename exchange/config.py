@@ -79,3 +79,12 @@ MAIL_SMTP_TIMEOUT_SECONDS = 30
 MAIL_OUTBOX_PATH = None
 # The address people reach the exchange at, for links in mail.
 BASE_URL = "http://127.0.0.1:8000"
+
+# Case housekeeping: a resolved case the submitter leaves alone is closed after this many
+# days (with a notice this many days before); an accepted case without activity for
+# INACTIVITY_REMINDER_DAYS reminds both engineers.
+AUTO_CLOSE_RESOLVED_DAYS = 7
+AUTO_CLOSE_NOTICE_DAYS = 2
+INACTIVITY_REMINDER_DAYS = 30
+# Product lifecycle: admins are reminded this many days before a version's end of support.
+END_OF_SUPPORT_NOTICE_DAYS = 90

@@ -14,7 +14,8 @@ import threading
 from flask import Flask
 
 from exchange.cases.service.clock import scan_deadlines
-from exchange.db import utcnow
+from exchange.db import transaction, utcnow
+from exchange.members.service import products
 from exchange.notifications.mailer import send_due
 from exchange.webhooks.dispatch import deliver_due
 
@@ -24,9 +25,12 @@ log = logging.getLogger(__name__)
 def run_once(app: Flask) -> int:
     """One round of every job; returns how much work was done."""
     with app.app_context():
-        fired = scan_deadlines(now=utcnow())
+        now = utcnow()
+        with transaction():
+            announced = products.scan_end_of_support(now=now)
+        fired = scan_deadlines(now=now)
         delivered = deliver_due()
-        return fired + delivered + send_due(now=utcnow())
+        return announced + fired + delivered + send_due(now=utcnow())
 
 
 def run(app: Flask, stop: threading.Event | None = None) -> None:

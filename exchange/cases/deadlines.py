@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask import current_app
+
 from exchange.cases.models import Case, CaseStatus, Side
 from exchange.processes.calendar import add_business_time, business_time_between
 
@@ -83,16 +85,39 @@ def retime_response_clock(case: Case) -> None:
     _time_response(case)
 
 
+def _housekeeping(case: Case, side: Side, now: datetime) -> None:
+    """Auto-close of resolved cases (with a notice first) and inactivity reminders."""
+    config = current_app.config
+    if case.status == CaseStatus.resolved:
+        if case.autoclose_at is None:
+            case.autoclose_at = now + timedelta(days=config["AUTO_CLOSE_RESOLVED_DAYS"])
+            notice = case.autoclose_at - timedelta(days=config["AUTO_CLOSE_NOTICE_DAYS"])
+            case.autoclose_notice_at = notice if notice > now else None
+    else:
+        case.autoclose_at = case.autoclose_notice_at = None
+    if case.status == CaseStatus.accepted:
+        # Activity is what people do; the exchange's own notices do not count.
+        if side != Side.system or case.inactivity_reminder_at is None:
+            days = config["INACTIVITY_REMINDER_DAYS"]
+            case.inactivity_reminder_at = now + timedelta(days=days)
+    else:
+        case.inactivity_reminder_at = None
+
+
 def after_event(case: Case, side: Side, now: datetime) -> None:
-    """Keep the update cadence: due while accepted, reset by every receiver-side event."""
+    """After every event: housekeeping alarms, and the update cadence (due while
+    accepted, reset by every receiver-side event)."""
+    _housekeeping(case, side, now)
     if case.status != CaseStatus.accepted:
         case.next_update_due_at = None
         case.update_breached_at = None
+        case.update_reminder_at = None
         return
     if side == Side.receiver or case.next_update_due_at is None:
         cadence = _minutes(case, "update_minutes")
         case.next_update_due_at = due_after(now, cadence, _coverage(case))
         case.update_breached_at = None
+        case.update_reminder_at = None
 
 
 def _state(due: datetime | None, breached: datetime | None, now: datetime) -> dict:

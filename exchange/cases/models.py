@@ -53,6 +53,10 @@ class Case(db.Model):
         Index("ix_cases_response_alarm", "response_breached_at", "response_due_at"),
         Index("ix_cases_update_alarm", "update_breached_at", "next_update_due_at"),
         Index("ix_cases_escalation_alarm", "next_escalation_at"),
+        Index("ix_cases_update_reminder", "update_reminder_at"),
+        Index("ix_cases_autoclose_notice", "autoclose_notice_at"),
+        Index("ix_cases_autoclose", "autoclose_at"),
+        Index("ix_cases_inactivity", "inactivity_reminder_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,6 +71,10 @@ class Case(db.Model):
     customer: Mapped[dict] = mapped_column(JSON)
     product: Mapped[dict | None] = mapped_column(JSON)
     product_obsolete: Mapped[bool] = mapped_column(default=False)
+    # The receiver's listed version the case names, when it lists it (lifecycle checks).
+    product_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product_versions.id"), index=True
+    )
     intake: Mapped[dict] = mapped_column(JSON, default=dict)
     test: Mapped[bool] = mapped_column(default=False)
 
@@ -103,6 +111,11 @@ class Case(db.Model):
     # when the next tier triggers if the response clock keeps running.
     escalation_tier: Mapped[int] = mapped_column(default=0)
     next_escalation_at: Mapped[datetime | None]
+    # Reminders and housekeeping the worker does when these times come.
+    update_reminder_at: Mapped[datetime | None]
+    autoclose_notice_at: Mapped[datetime | None]
+    autoclose_at: Mapped[datetime | None]
+    inactivity_reminder_at: Mapped[datetime | None]
     accepted_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

@@ -29,6 +29,7 @@ EVENT_TYPES = {
     "case.reference_set": "A side set its own tracker's reference for the case.",
     "case.response_overdue": "The receiver's response commitment passed without a response.",
     "case.update_overdue": "An update the severity's cadence asks for is overdue.",
+    "case.product_obsolete": "The product version the case names reached its end of support.",
 }
 
 SIGNALS = {name: _signals.signal(name, doc=text) for name, text in EVENT_TYPES.items()}

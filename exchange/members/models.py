@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -31,6 +31,18 @@ class Role(StrEnum):
     admin = "admin"
     engineer = "engineer"
     escalation_manager = "escalation_manager"
+
+
+# What a person is mailed about, unless they chose otherwise. New inbound cases go to
+# the designated support contact always, and to engineers only if they opt in.
+NOTIFICATION_DEFAULTS = {
+    "case_opened": False,
+    "case_progress": True,
+    "notes": True,
+    "escalations": True,
+    "breaches": True,
+    "reminders": True,
+}
 
 
 class Member(db.Model):
@@ -85,6 +97,8 @@ class User(UserMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(String(50))
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Only the kinds the person changed; NOTIFICATION_DEFAULTS fills in the rest.
+    notifications: Mapped[dict] = mapped_column(JSON, default=dict)
     password_hash: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -96,6 +110,12 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # flask-login: inactive users cannot log in
         return self.active and self.member.is_active
+
+    def notification_settings(self) -> dict[str, bool]:
+        return {**NOTIFICATION_DEFAULTS, **(self.notifications or {})}
+
+    def wants(self, kind: str) -> bool:
+        return self.is_active and self.notification_settings().get(kind, True)
 
     def has_role(self, role: Role | str) -> bool:
         return str(role) in self.roles
@@ -176,13 +196,18 @@ class ProductVersion(db.Model):
     """A released version; obsolete once its end-of-support date has passed (000 §4)."""
 
     __tablename__ = "product_versions"
-    __table_args__ = (UniqueConstraint("product_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("product_id", "version"),
+        # The lifecycle scan: versions not yet announced, by end-of-support date.
+        Index("ix_product_versions_eos_notice", "eos_notice_sent_at", "end_of_support_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     version: Mapped[str] = mapped_column(String(50))
     release_date: Mapped[date | None]
     end_of_support_date: Mapped[date | None]
+    eos_notice_sent_at: Mapped[datetime | None]
 
     product: Mapped[Product] = relationship(back_populates="versions")
 

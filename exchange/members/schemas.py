@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from exchange.members.models import MemberTier, Role
+from exchange.members.models import NOTIFICATION_DEFAULTS, MemberTier, Role
 from exchange.schemas import ListArgs, page_schema, patch_schema
 
 ROLE_CHOICES = [r.value for r in Role]
@@ -63,6 +63,10 @@ class UserOut(Schema):
     member = fields.Pluck(MemberRefOut, "slug")
     created_at = fields.DateTime()
     last_login_at = fields.DateTime(allow_none=True)
+    notifications = fields.Function(
+        lambda u: u.notification_settings(),
+        metadata={"description": "What the person is mailed about, by kind."},
+    )
 
 
 class UserIn(Schema):
@@ -80,6 +84,11 @@ class UserPatchIn(Schema):
     time_zone = fields.Str(validate=validate.Length(max=64))
     roles = fields.List(fields.Str(validate=validate.OneOf(ROLE_CHOICES)))
     active = fields.Bool()
+    notifications = fields.Dict(
+        keys=fields.Str(validate=validate.OneOf(list(NOTIFICATION_DEFAULTS))),
+        values=fields.Bool(),
+        metadata={"description": "Kinds to switch on or off: " + ", ".join(NOTIFICATION_DEFAULTS)},
+    )
 
 
 class ClientRefOut(Schema):

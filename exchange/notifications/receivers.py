@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from exchange.notifications import service
+from exchange.cases.signals import case_event
+from exchange.members.signals import end_of_support_approaching
+from exchange.notifications import rules, service
 from exchange.webhooks.signals import endpoint_disabled, endpoint_failing
+
+
+def on_case_event(case, *, event, **_) -> None:
+    rules.notify(case, event)
 
 
 def on_endpoint_failing(endpoint, *, since, **_) -> None:
@@ -32,6 +38,23 @@ def on_endpoint_disabled(endpoint, *, reason, **_) -> None:
         )
 
 
+def on_end_of_support_approaching(version, *, days_left, **_) -> None:
+    member = version.product.member
+    for address in service.admin_addresses(member):
+        service.queue(
+            to=address,
+            template="end_of_support",
+            kind="end_of_support",
+            member=member,
+            version=version,
+            days_left=days_left,
+            subject=f"{version.product.name} {version.version}: end of support on "
+            f"{version.end_of_support_date.isoformat()}",
+        )
+
+
 def connect() -> None:
+    case_event.connect(on_case_event)
+    end_of_support_approaching.connect(on_end_of_support_approaching)
     endpoint_failing.connect(on_endpoint_failing)
     endpoint_disabled.connect(on_endpoint_disabled)

@@ -121,11 +121,15 @@ def record(delivery: Delivery, result: Result, now: datetime, rng=random) -> Non
         endpoint.failing_since = endpoint.failure_warned_at = None
     elif result.status_code == 410:
         delivery.status = DeliveryStatus.failed
-        _disable(endpoint, "The receiver answered 410 Gone.", now)
+        delivery.next_attempt_at = None
+        # Several deliveries of one round can meet the 410: disable (and tell) once.
+        if endpoint.enabled:
+            _disable(endpoint, "The receiver answered 410 Gone.", now)
     else:
         delay = next_delay(delivery.attempts, _retry_after(result.retry_after, now), rng)
         if delay is None:
             delivery.status = DeliveryStatus.failed
+            delivery.next_attempt_at = None
         else:
             next_at = delivery.next_attempt_at = now + delay
         endpoint.failing_since = endpoint.failing_since or now

@@ -7,7 +7,9 @@ from exchange.cases.documents import case_document
 from exchange.cases.models import Case, CaseEvent, Side
 from exchange.cases.schemas import CaseOut
 from exchange.cases.signals import case_event
+from exchange.db import utcnow
 from exchange.members.models import Member
+from exchange.members.signals import end_of_support_approaching
 from exchange.processes import service as processes
 from exchange.processes.signals import process_published
 from exchange.webhooks import service
@@ -79,6 +81,29 @@ def on_process_published(version, *, actor, **_) -> None:
         )
 
 
+def on_end_of_support_approaching(version, *, days_left, **_) -> None:
+    product = version.product
+    now = utcnow()
+    for endpoint in service.subscribed_endpoints(
+        [product.member_id], "product.end_of_support_approaching"
+    ):
+        service.enqueue(
+            endpoint=endpoint,
+            event_type="product.end_of_support_approaching",
+            now=now,
+            data={
+                "product": {
+                    "id": product.id,
+                    "name": product.name,
+                    "version": version.version,
+                    "end_of_support_date": version.end_of_support_date.isoformat(),
+                    "days_left": days_left,
+                }
+            },
+        )
+
+
 def connect() -> None:
     case_event.connect(on_case_event)
     process_published.connect(on_process_published)
+    end_of_support_approaching.connect(on_end_of_support_approaching)

@@ -7,9 +7,11 @@ redirect. Every failure comes back as a ``Result``; nothing here raises.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 
@@ -33,24 +35,30 @@ class Result:
 
 
 class _HTTP(http.client.HTTPConnection):
-    def __init__(self, target: Target, address: str, timeout: float):
+    def __init__(self, target: Target, address: str, timeout: float, expired: threading.Event):
         super().__init__(target.host, target.port, timeout=timeout)
-        self._address = address
+        self._address, self._expired = address, expired
 
-    def connect(self):
+    def _open(self) -> socket.socket:
+        # Visible to the watchdog as soon as it exists; past the deadline, give up.
         self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _HTTPS(http.client.HTTPSConnection):
-    def __init__(self, target: Target, address: str, timeout: float):
-        super().__init__(
-            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
-        )
-        self._address = address
+        if self._expired.is_set():
+            raise TimeoutError("the deadline passed while connecting")
+        return self.sock
 
     def connect(self):
-        raw = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+        self._open()
+
+
+class _HTTPS(_HTTP, http.client.HTTPSConnection):
+    def __init__(self, target: Target, address: str, timeout: float, expired: threading.Event):
+        http.client.HTTPSConnection.__init__(
+            self, target.host, target.port, timeout=timeout, context=ssl.create_default_context()
+        )
+        self._address, self._expired = address, expired
+
+    def connect(self):
+        self.sock = self._context.wrap_socket(self._open(), server_hostname=self.host)
 
 
 def post(
@@ -69,7 +77,14 @@ def post(
         return result(error="refused_address", excerpt=str(exc))
     deadline = started + timeout
     conn_cls = _HTTPS if target.scheme == "https" else _HTTP
-    connection = conn_cls(target, target.addresses[0], timeout)
+    # The socket timeout bounds each read, not the whole exchange: a receiver sending its
+    # answer a byte at a time would hold the worker as long as it liked. At the deadline
+    # a watchdog shuts the socket, which ends any read in progress.
+    expired = threading.Event()
+    connection = conn_cls(target, target.addresses[0], timeout, expired)
+    watchdog = threading.Timer(timeout, _cut_off, args=(connection, expired))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request(
             "POST",
@@ -97,18 +112,27 @@ def post(
         excerpt = b"".join(chunks).decode("utf-8", "replace")
         error = None if 200 <= response.status < 300 else _classify(response.status)
         return result(response.status, error, excerpt, response.getheader("Retry-After"))
-    except TimeoutError:
-        return result(error="timeout")
-    except ssl.SSLError as exc:
-        return result(error="tls_error", excerpt=str(exc)[:500])
-    except ConnectionRefusedError:
-        return result(error="connection_refused")
-    except ConnectionResetError:
-        return result(error="connection_reset")
     except (OSError, http.client.HTTPException, ValueError) as exc:
+        if expired.is_set() or isinstance(exc, TimeoutError):
+            return result(error="timeout")
+        if isinstance(exc, ssl.SSLError):
+            return result(error="tls_error", excerpt=str(exc)[:500])
+        if isinstance(exc, ConnectionRefusedError):
+            return result(error="connection_refused")
+        if isinstance(exc, ConnectionResetError):
+            return result(error="connection_reset")
         return result(error=type(exc).__name__[:60], excerpt=str(exc)[:500])
     finally:
+        watchdog.cancel()
         connection.close()
+
+
+def _cut_off(connection: _HTTP, expired: threading.Event) -> None:
+    expired.set()
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _classify(status: int) -> str:

@@ -25,6 +25,8 @@ from exchange.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, 
 EVENT_TYPES: dict[str, str] = {
     **CASE_EVENT_TYPES,
     "process.published": "A member published a process version you may use.",
+    "product.end_of_support_approaching": "One of your product versions reaches its end of "
+    "support soon (90 days ahead by default).",
     "endpoint.disabled": "One of your member's endpoints was disabled after failing.",
     "ping": "A test message you asked for.",
 }

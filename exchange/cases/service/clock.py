@@ -1,5 +1,9 @@
 """What happens when a case's clocks run out: the worker's deadline scan.
 
+Besides breaches and escalation it keeps the reminders (an overdue update hourly,
+inactivity after 30 days), closes resolved cases the submitter left alone, and flags
+open cases whose product version reached its end of support.
+
 Each breach is announced once (``case.response_overdue``, ``case.update_overdue``) and
 the receiver's escalation path is walked tier by tier while no response comes. Scans
 read only due rows through the alarm indexes; a worker that was down catches up with
@@ -8,16 +12,21 @@ each breach once, oldest first.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from exchange.auth.actor import SYSTEM
 from exchange.cases import deadlines
-from exchange.cases.models import Case, Side
+from exchange.cases.models import Case, CaseStatus, Side
 from exchange.cases.service.actions import _changes, _manager_for
 from exchange.cases.service.common import record
 from exchange.db import db, transaction
+from exchange.members.models import ProductVersion
+from exchange.notifications import rules
+
+REMINDER_EVERY = timedelta(hours=1)
 
 
 def _due(column, fired, now: datetime, limit: int):
@@ -44,6 +53,7 @@ def _response_overdue(case: Case, now: datetime) -> None:
 
 def _update_overdue(case: Case, now: datetime) -> None:
     case.update_breached_at = case.next_update_due_at
+    case.update_reminder_at = now + REMINDER_EVERY
     record(
         case,
         actor=SYSTEM,
@@ -85,6 +95,102 @@ def _escalate_tier(case: Case, now: datetime) -> None:
     )
 
 
+def _remind_update(case: Case, now: datetime) -> None:
+    """While a sev-1-style update stays overdue, the receiving engineer hears hourly."""
+    if case.status != CaseStatus.accepted or case.update_breached_at is None:
+        case.update_reminder_at = None
+        return
+    case.update_reminder_at = now + REMINDER_EVERY
+    engineer = case.receiver_engineer
+    rules.remind(
+        case,
+        member=case.receiver,
+        address=engineer.email if engineer else case.receiver.support_contact_email,
+        kind="reminders",
+        headline="An update is still overdue",
+        lines=[f"It was due at {case.next_update_due_at:%Y-%m-%d %H:%M} UTC."],
+    )
+
+
+def _autoclose_notice(case: Case, now: datetime) -> None:
+    case.autoclose_notice_at = None
+    engineer = case.submitter_engineer
+    rules.remind(
+        case,
+        member=case.submitter,
+        address=engineer.email if engineer else None,
+        kind="case_progress",
+        headline="This resolved case closes automatically soon",
+        lines=[
+            f"It will be closed on {case.autoclose_at:%Y-%m-%d %H:%M} UTC unless "
+            "you close or reopen it first."
+        ],
+    )
+
+
+def _autoclose(case: Case, now: datetime) -> None:
+    changes = _changes(case, status=CaseStatus.closed, closed_at=now)
+    record(
+        case,
+        actor=SYSTEM,
+        side=Side.system,
+        type="case.closed",
+        now=now,
+        data={
+            "changes": changes,
+            "automatic": True,
+            "reason": "Resolved and neither closed nor reopened by the submitter.",
+        },
+    )
+
+
+def _inactivity(case: Case, now: datetime) -> None:
+    case.inactivity_reminder_at = now + timedelta(
+        days=current_app.config["INACTIVITY_REMINDER_DAYS"]
+    )
+    for member, engineer in (
+        (case.submitter, case.submitter_engineer),
+        (case.receiver, case.receiver_engineer),
+    ):
+        rules.remind(
+            case,
+            member=member,
+            address=engineer.email if engineer else None,
+            kind="reminders",
+            headline="No activity on this case for 30 days",
+            lines=["Add a note, resolve or close the case."],
+        )
+
+
+def _flag_obsolete_products(now: datetime, limit: int) -> int:
+    """Open cases naming a version whose end of support has passed are flagged once."""
+    stmt = (
+        select(Case)
+        .join(ProductVersion, Case.product_version_id == ProductVersion.id)
+        .where(
+            Case.product_obsolete.is_(False),
+            Case.status.notin_([CaseStatus.closed, CaseStatus.rejected]),
+            ProductVersion.end_of_support_date < now.date(),
+        )
+        .order_by(Case.id)
+        .limit(limit)
+    )
+    flagged = 0
+    with transaction():
+        for case in db.session.scalars(stmt):
+            case.product_obsolete = True
+            record(
+                case,
+                actor=SYSTEM,
+                side=Side.system,
+                type="case.product_obsolete",
+                now=now,
+                data={"product": case.product},
+            )
+            flagged += 1
+    return flagged
+
+
 def scan_deadlines(*, now: datetime, limit: int = 200) -> int:
     """Fire every alarm that is due; returns how many fired.
 
@@ -95,8 +201,12 @@ def scan_deadlines(*, now: datetime, limit: int = 200) -> int:
         (Case.response_due_at, Case.response_breached_at, _response_overdue),
         (Case.next_update_due_at, Case.update_breached_at, _update_overdue),
         (Case.next_escalation_at, None, _escalate_tier),
+        (Case.update_reminder_at, None, _remind_update),
+        (Case.autoclose_notice_at, None, _autoclose_notice),
+        (Case.autoclose_at, None, _autoclose),
+        (Case.inactivity_reminder_at, None, _inactivity),
     ]
-    total = 0
+    total = _flag_obsolete_products(now, limit)
     while True:
         fired = 0
         for column, done, fire in jobs:

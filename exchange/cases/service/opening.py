@@ -110,7 +110,7 @@ def open_case(
     if errors:
         raise ValidationFailed("The case has invalid fields.", errors=errors)
 
-    obsolete = False
+    obsolete, found = False, None
     if product:
         found = members.products.find_product_version(
             member=receiver_member, name=product["name"], version=product.get("version") or ""
@@ -128,6 +128,7 @@ def open_case(
         customer=customer,
         product=product,
         product_obsolete=obsolete,
+        product_version_id=found.id if found else None,
         intake=intake or {},
         test=test,
         submitter_reference=submitter_reference,

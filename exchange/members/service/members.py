@@ -14,7 +14,15 @@ from sqlalchemy import String, func, or_, select
 
 from exchange.db import db
 from exchange.errors import AlreadyExists, Conflict, Forbidden, NotFound, ValidationFailed
-from exchange.members.models import Member, MemberStatus, MemberTier, Product, Role, User
+from exchange.members.models import (
+    NOTIFICATION_DEFAULTS,
+    Member,
+    MemberStatus,
+    MemberTier,
+    Product,
+    Role,
+    User,
+)
 from exchange.pagination import Page, paginate
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
@@ -31,7 +39,7 @@ MEMBER_FIELDS = {
 }
 # What a member admin may change of their own member; tier and status are the operator's.
 ADMIN_MEMBER_FIELDS = MEMBER_FIELDS - {"tier", "status"}
-USER_SELF_FIELDS = {"name", "phone", "time_zone"}
+USER_SELF_FIELDS = {"name", "phone", "time_zone", "notifications"}
 USER_ADMIN_FIELDS = USER_SELF_FIELDS | {"roles", "active"}
 
 
@@ -207,8 +215,8 @@ def create_user(
 
 
 def update_user(*, actor, user: User, changes: dict) -> User:
-    """A member admin edits any of its users; a person edits their own name, phone and
-    time zone."""
+    """A member admin edits any of its users; a person edits their own name, phone,
+    time zone and notification preferences."""
     if user.member_id != actor.member.id:
         raise NotFound(f"No user {user.id}.")
     is_self = actor.user is not None and actor.user.id == user.id
@@ -220,6 +228,16 @@ def update_user(*, actor, user: User, changes: dict) -> User:
         _check_time_zone(changes["time_zone"])
     if "roles" in changes:
         changes = {**changes, "roles": _check_roles(changes["roles"])}
+    if "notifications" in changes:
+        unknown = set(changes["notifications"]) - set(NOTIFICATION_DEFAULTS)
+        if unknown:
+            raise ValidationFailed(
+                errors={"notifications": [f"Unknown kind(s): {', '.join(sorted(unknown))}."]}
+            )
+        changes = {
+            **changes,
+            "notifications": {**(user.notifications or {}), **changes["notifications"]},
+        }
     was_admin = _is_active_admin(user)
     for key, value in changes.items():
         setattr(user, key, value)

@@ -8,13 +8,15 @@ ends sooner is flagged with a warning (not refused: the member decides, others s
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from exchange.db import db
 from exchange.errors import AlreadyExists, NotFound, ValidationFailed
 from exchange.members.models import Member, Product, ProductVersion
+from exchange.members.signals import end_of_support_approaching
 
 # "At least six months" as days: 183 covers every six-month span of the calendar.
 SIX_MONTHS = timedelta(days=183)
@@ -201,3 +203,26 @@ def find_product_version(*, member: Member, name: str, version: str) -> ProductV
             Product.member_id == member.id, Product.name == name, ProductVersion.version == version
         )
     )
+
+
+def scan_end_of_support(*, now: datetime, limit: int = 200) -> int:
+    """Announce, once each, versions whose end of support is near (source 000 §4.2)."""
+    horizon = now.date() + timedelta(days=current_app.config["END_OF_SUPPORT_NOTICE_DAYS"])
+    stmt = (
+        select(ProductVersion)
+        .where(
+            ProductVersion.eos_notice_sent_at.is_(None),
+            ProductVersion.end_of_support_date <= horizon,
+            ProductVersion.end_of_support_date >= now.date(),
+        )
+        .order_by(ProductVersion.end_of_support_date, ProductVersion.id)
+        .limit(limit)
+    )
+    versions = list(db.session.scalars(stmt))
+    for version in versions:
+        version.eos_notice_sent_at = now
+        end_of_support_approaching.send(
+            version, days_left=(version.end_of_support_date - now.date()).days
+        )
+    db.session.flush()
+    return len(versions)

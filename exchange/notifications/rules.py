@@ -1,0 +1,178 @@
+"""Who is mailed about what happens to a case.
+
+| event | who | kind (preference) |
+| --- | --- | --- |
+| opened | the receiver's designated support contact; its engineers who opted in | case_opened |
+| accepted, information requested, rejected, resolved | the submitting engineer | case_progress |
+| information provided | the receiving engineer, else the support contact | case_progress |
+| note added | the other side's engineer | notes |
+| escalated | both escalation managers; for an automatic tier also its contacts | escalations |
+| response overdue | the receiver's designated support contact and engineer | breaches |
+| update overdue | the receiving engineer (and again hourly while it stays overdue) | reminders |
+
+Only people of the two parties are ever addressed. A test case mails its submitting
+engineer only. People who switched a kind off are not mailed it; contacts that are not
+users (and the designated support contact) are always mailed.
+"""
+
+from __future__ import annotations
+
+from exchange.cases.models import Case, CaseEvent
+from exchange.members import service as members
+from exchange.members.models import Member, Role
+from exchange.notifications import service
+
+HEADLINES = {
+    "case.opened": "New case from {submitter}",
+    "case.accepted": "{receiver} accepted your case",
+    "case.information_requested": "{receiver} asks for information",
+    "case.information_provided": "{submitter} provided the information you asked for",
+    "case.rejected": "{receiver} rejected your case",
+    "case.resolved": "{receiver} resolved your case",
+    "case.note_added": "New note on a case",
+    "case.escalated": "Case escalated",
+    "case.response_overdue": "Response overdue",
+    "case.update_overdue": "Update overdue",
+}
+
+
+def _person(member: Member, email: str | None, kind: str) -> str | None:
+    """``email`` if it may be mailed ``kind``: a user of ``member`` who wants it, or an
+    address that is not a user (a contact, the designated support contact)."""
+    if not email:
+        return None
+    user = members.find_user_by_email(email=email)
+    if user is None:
+        return email
+    if user.member_id != member.id or not user.wants(kind):
+        return None
+    return user.email
+
+
+def _engineer(case: Case, side: str):
+    return getattr(case, f"{side}_engineer")
+
+
+def recipients(case: Case, event: CaseEvent) -> tuple[str, list[tuple[Member, str]]]:
+    """(kind, [(member, address)]) for an event; empty when nobody is to be told."""
+    sub, rec = case.submitter, case.receiver
+    kind, found = "case_progress", []
+    match event.type:
+        case "case.opened":
+            kind = "case_opened"
+            found.append((rec, rec.support_contact_email))
+            found += [
+                (rec, u.email)
+                for u in rec.users
+                if u.has_role(Role.engineer)
+                and u.is_active
+                and u.notification_settings()["case_opened"]
+            ]
+        case "case.accepted" | "case.information_requested" | "case.rejected" | "case.resolved":
+            engineer = _engineer(case, "submitter")
+            found.append((sub, engineer.email if engineer else None))
+        case "case.information_provided":
+            engineer = _engineer(case, "receiver")
+            found.append((rec, engineer.email if engineer else rec.support_contact_email))
+        case "case.note_added":
+            kind = "notes"
+            side = "receiver" if event.side == "submitter" else "submitter"
+            engineer = _engineer(case, side)
+            found.append((rec if side == "receiver" else sub, engineer.email if engineer else None))
+        case "case.escalated":
+            kind = "escalations"
+            for member, manager in (
+                (sub, case.submitter_escalation_manager),
+                (rec, case.receiver_escalation_manager),
+            ):
+                found.append((member, (manager or {}).get("email")))
+            found += [(rec, c.get("email")) for c in event.data.get("contacts", [])]
+        case "case.response_overdue":
+            kind = "breaches"
+            engineer = _engineer(case, "receiver")
+            found += [(rec, rec.support_contact_email), (rec, engineer.email if engineer else None)]
+        case "case.update_overdue":
+            kind = "reminders"
+            engineer = _engineer(case, "receiver")
+            found.append((rec, engineer.email if engineer else rec.support_contact_email))
+        case _:
+            return kind, []
+    if case.test:
+        submitting = _engineer(case, "submitter")
+        found = [(m, a) for m, a in found if submitting and a == submitting.email]
+    seen, result = set(), []
+    for member, address in found:
+        address = _person(member, address, kind)
+        if address and address not in seen:
+            seen.add(address)
+            result.append((member, address))
+    return kind, result
+
+
+def notify(
+    case: Case, event: CaseEvent, lines: list[str] | None = None, headline: str | None = None
+) -> int:
+    kind, addressed = recipients(case, event)
+    if not addressed:
+        return 0
+    title = (headline or HEADLINES[event.type]).format(
+        submitter=case.submitter.name, receiver=case.receiver.name
+    )
+    level = case.severity_level()
+    for member, address in addressed:
+        service.queue(
+            to=address,
+            template="case",
+            kind=kind,
+            member=member,
+            subject=f"[{case.number}] {title}: {case.summary}"[:300],
+            case=case,
+            headline=title,
+            lines=lines or _lines(event),
+            severity=level["name"],
+        )
+    return len(addressed)
+
+
+def _lines(event: CaseEvent) -> list[str]:
+    data = event.data
+    lines = []
+    for key, label in (
+        ("question", "Question"),
+        ("answer", "Answer"),
+        ("reason", "Reason"),
+        ("business_impact", "Business impact"),
+        ("due_at", "Was due at"),
+    ):
+        if data.get(key):
+            lines.append(f"{label}: {data[key]}")
+    changes = data.get("changes", {})
+    if "rejection_reason" in changes:
+        lines.append(f"Reason: {changes['rejection_reason']['to']}")
+    if "resolution" in changes and changes["resolution"]["to"]:
+        lines.append(f"Resolution: {changes['resolution']['to']}")
+    lines.append(f"By {event.actor_label} ({event.side}).")
+    return lines
+
+
+def remind(
+    case: Case, *, member: Member, address: str | None, kind: str, headline: str, lines: list[str]
+) -> int:
+    """A reminder about ``case`` (no event of its own) to one person of a party."""
+    if case.test and (case.submitter_engineer is None or address != case.submitter_engineer.email):
+        return 0
+    address = _person(member, address, kind)
+    if not address:
+        return 0
+    service.queue(
+        to=address,
+        template="case",
+        kind=kind,
+        member=member,
+        subject=f"[{case.number}] {headline}: {case.summary}"[:300],
+        case=case,
+        headline=headline,
+        lines=lines,
+        severity=case.severity_level()["name"],
+    )
+    return 1

@@ -1,0 +1,214 @@
+"""Who is mailed about what happens to a case, and the worker's housekeeping: automatic
+closing of resolved cases, inactivity reminders, hourly update reminders, and product
+lifecycle notices."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from exchange.auth.actor import actor_for_user
+from exchange.cases import service as cases
+from exchange.cases.models import CaseEvent
+from exchange.cases.service.clock import scan_deadlines
+from exchange.db import transaction
+from exchange.demo import load_demo
+from exchange.members import service as members
+from exchange.notifications.models import Message
+
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # a Tuesday, inside Globex office hours
+
+
+def who(**filters):
+    return sorted(m.to_address for m in Message.query.filter_by(**filters))
+
+
+@pytest.fixture()
+def demo():
+    load_demo()
+    users = {
+        e: members.find_user_by_email(email=e)
+        for e in (
+            "ed@acme.example",
+            "gustav@globex.example",
+            "gina@globex.example",
+            "admin@globex.example",
+            "admin@acme.example",
+        )
+    }
+    return {e.split("@")[0]: actor_for_user(u) for e, u in users.items()} | {"users": users}
+
+
+def open_case(demo, now=T0, test=False, product=None):
+    with transaction():
+        return cases.open_case(
+            actor=demo["ed"],
+            receiver="globex",
+            severity="2",
+            summary="Paths lost",
+            description="Hosts lose paths to the array.",
+            now=now,
+            test=test,
+            product=product,
+            customer={
+                "company": "Umbrella",
+                "contact_name": "Ann",
+                "contact_email": "ann@umbrella.example",
+            },
+            intake={
+                "hypervisor_version": "8.0",
+                "cluster_hosts": 4,
+                "admin_email": "ops@umbrella.example",
+            },
+        )
+
+
+def test_a_new_case_mails_the_designated_contact_and_opted_in_engineers(demo):
+    with transaction():
+        members.update_user(
+            actor=demo["gina"],
+            user=demo["users"]["gina@globex.example"],
+            changes={"notifications": {"case_opened": True}},
+        )
+    case = open_case(demo)
+    assert who(kind="case_opened") == ["gina@globex.example", "support@globex.example"]
+    message = Message.query.filter_by(to_address="gina@globex.example").one()
+    assert case.number in message.subject and f"/cases/{case.id}" in message.text_body
+    assert "Paths lost" in message.html_body
+
+
+def test_progress_notes_and_escalation_reach_the_right_people(demo):
+    case = open_case(demo)
+    Message.query.delete()
+    with transaction():
+        cases.accept(actor=demo["gustav"], case_id=case.id, now=T0 + timedelta(minutes=5))
+    assert who() == ["ed@acme.example"]
+    with transaction():
+        cases.add_note(
+            actor=demo["gustav"], case_id=case.id, body="Logs please", now=T0 + timedelta(minutes=6)
+        )
+        cases.add_note(
+            actor=demo["ed"], case_id=case.id, body="Attached", now=T0 + timedelta(minutes=7)
+        )
+    assert who(kind="notes") == ["ed@acme.example", "gustav@globex.example"]
+    with transaction():
+        cases.escalate(
+            actor=demo["ed"],
+            case_id=case.id,
+            reason="Down for hours",
+            now=T0 + timedelta(minutes=8),
+        )
+    assert who(kind="escalations") == ["georg@globex.example", "max@acme.example"]
+
+
+def test_switched_off_kinds_are_not_mailed(demo):
+    with transaction():
+        members.update_user(
+            actor=demo["ed"],
+            user=demo["users"]["ed@acme.example"],
+            changes={"notifications": {"case_progress": False}},
+        )
+    case = open_case(demo)
+    with transaction():
+        cases.accept(actor=demo["gustav"], case_id=case.id, now=T0 + timedelta(minutes=5))
+    assert who(kind="case_progress") == []
+
+
+def test_a_test_case_mails_only_its_submitter(demo):
+    case = open_case(demo, test=True)
+    assert who() == []
+    with transaction():
+        cases.accept(actor=demo["gustav"], case_id=case.id, now=T0 + timedelta(minutes=5))
+        cases.add_note(actor=demo["ed"], case_id=case.id, body="x", now=T0 + timedelta(hours=1))
+    assert who() == ["ed@acme.example"]
+
+
+def test_a_resolved_case_is_closed_automatically_after_a_notice(demo):
+    case = open_case(demo)
+    with transaction():
+        cases.accept(actor=demo["gustav"], case_id=case.id, now=T0)
+        cases.resolve(actor=demo["gustav"], case_id=case.id, resolution="Fixed", now=T0)
+    Message.query.delete()
+    scan_deadlines(now=T0 + timedelta(days=4))
+    assert who() == []
+    scan_deadlines(now=T0 + timedelta(days=5, minutes=1))
+    assert who() == ["ed@acme.example"]
+    assert "closes automatically" in Message.query.one().subject
+    scan_deadlines(now=T0 + timedelta(days=7, minutes=1))
+    assert case.status == "closed"
+    last = CaseEvent.query.filter_by(case_id=case.id).order_by(CaseEvent.sequence.desc()).first()
+    assert last.type == "case.closed" and last.data["automatic"] and last.side == "system"
+
+
+def test_reopening_cancels_the_automatic_close(demo):
+    case = open_case(demo)
+    with transaction():
+        cases.accept(actor=demo["gustav"], case_id=case.id, now=T0)
+        cases.resolve(actor=demo["gustav"], case_id=case.id, resolution="Fixed", now=T0)
+        cases.reopen(actor=demo["ed"], case_id=case.id, reason="Back", now=T0 + timedelta(days=1))
+    scan_deadlines(now=T0 + timedelta(days=8))
+    assert case.status == "accepted"
+
+
+def test_an_idle_accepted_case_reminds_both_engineers(demo):
+    case = open_case(demo)
+    with transaction():
+        cases.accept(actor=demo["gustav"], case_id=case.id, now=T0)
+    Message.query.delete()
+
+    def idle():
+        return sorted(m.to_address for m in Message.query if "No activity" in m.subject)
+
+    scan_deadlines(now=T0 + timedelta(days=29))
+    assert idle() == []
+    scan_deadlines(now=T0 + timedelta(days=30, minutes=1))
+    assert idle() == ["ed@acme.example", "gustav@globex.example"]
+
+
+def test_an_overdue_update_reminds_the_receiving_engineer_hourly(demo):
+    case = open_case(demo)
+    with transaction():
+        cases.accept(actor=demo["gustav"], case_id=case.id, now=T0)
+    Message.query.delete()
+    due = case.next_update_due_at
+    scan_deadlines(now=due + timedelta(minutes=1))
+    assert who(kind="reminders") == ["gustav@globex.example"]
+    scan_deadlines(now=due + timedelta(minutes=30))
+    assert len(who(kind="reminders")) == 1
+    scan_deadlines(now=due + timedelta(minutes=62))
+    assert len(who(kind="reminders")) == 2
+    with transaction():  # the receiver's update ends the reminders
+        cases.add_note(
+            actor=demo["gustav"], case_id=case.id, body="Update", now=due + timedelta(minutes=70)
+        )
+    assert case.update_reminder_at is None
+
+
+def test_end_of_support_is_announced_once_and_open_cases_are_flagged(demo, app):
+    from exchange.members.service import products
+
+    hypervisor = members.get_member(slug="globex")
+    version = products.list_products(member=hypervisor)[0][1][-1]  # 8.0
+    case = open_case(demo, product={"name": "Globex Hypervisor", "version": version.version})
+    assert case.product_obsolete is False and case.product_version_id == version.id
+    with transaction():
+        version.end_of_support_date = date(2027, 2, 1)
+    now = datetime(2026, 11, 10, tzinfo=UTC)  # 83 days before
+    with transaction():
+        assert products.scan_end_of_support(now=now) == 1
+        assert products.scan_end_of_support(now=now + timedelta(days=1)) == 0
+    assert who(kind="end_of_support") == ["admin@globex.example"]
+    scan_deadlines(now=datetime(2027, 2, 2, tzinfo=UTC))
+    assert case.product_obsolete is True
+    assert CaseEvent.query.filter_by(case_id=case.id, type="case.product_obsolete").count() == 1
+    scan_deadlines(now=datetime(2027, 2, 3, tzinfo=UTC))
+    assert CaseEvent.query.filter_by(case_id=case.id, type="case.product_obsolete").count() == 1
+
+
+def test_nobody_outside_the_two_parties_is_mailed(demo):
+    case = open_case(demo)
+    with transaction():
+        cases.accept(actor=demo["gustav"], case_id=case.id, now=T0)
+        cases.escalate(actor=demo["gustav"], case_id=case.id, reason="x", now=T0)
+        cases.add_note(actor=demo["ed"], case_id=case.id, body="x", now=T0)
+    domains = {m.to_address.split("@")[1] for m in Message.query}
+    assert domains <= {"acme.example", "globex.example"}
