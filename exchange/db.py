@@ -149,3 +149,16 @@ def configure_engine_events(engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN")
+
+
+def get_by_id(model, ident: int):
+    """``session.get`` for an id that came from outside (a URL, a body): an id the
+    primary key's type cannot hold is simply not there, instead of a database error
+    (PostgreSQL refuses to bind it at all)."""
+    from sqlalchemy import BigInteger
+
+    column = model.__table__.primary_key.columns[0]
+    limit = 2**63 if isinstance(column.type, BigInteger) else 2**31
+    if not isinstance(ident, int) or not 0 < ident < limit:
+        return None
+    return db.session.get(model, ident)

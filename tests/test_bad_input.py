@@ -416,3 +416,23 @@ def test_every_client_mistake_is_a_problem_never_a_500(client, program, member, 
         assert set(response.json) == PROBLEM_KEYS
         assert response.json["status"] == response.status_code
         assert response.headers["Exchange-Version"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/users/2147483648",
+        "/api/v1/cases/2147483648",
+        "/api/v1/processes/2147483648",
+        "/api/v1/contacts/9223372036854775808",
+        "/api/v1/webhooks/endpoints/2147483648",
+        "/api/v1/webhooks/deliveries/9223372036854775808",
+    ],
+)
+def test_ids_beyond_the_key_range_are_simply_not_found(api, member, path):
+    caller = api(
+        member, scopes=("directory:read", "cases:read", "webhooks:manage", "members:admin")
+    )
+    response = caller.get(path)
+    assert response.status_code == 404, response.get_data(as_text=True)
+    assert response.json["code"] == "not_found"

@@ -187,7 +187,12 @@ class Product(db.Model):
     member: Mapped[Member] = relationship()
     versions: Mapped[list[ProductVersion]] = relationship(
         back_populates="product",
-        order_by="ProductVersion.release_date",
+        # Undated versions last on every database (PostgreSQL and SQLite sort NULL apart).
+        order_by=lambda: [
+            ProductVersion.release_date.is_(None),
+            ProductVersion.release_date,
+            ProductVersion.id,
+        ],
         cascade="all, delete-orphan",
     )
 

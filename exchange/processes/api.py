@@ -101,6 +101,16 @@ class Draft(MethodView):
         process = service.get_process(actor=actor, process_id=process_id)
         return service.get_draft(actor=actor, process=process)
 
+    @blp.response(201, VersionOut)
+    @requires("processes:write")
+    def post(self, process_id):
+        """Start a draft from the newest published version (escalation contacts as ids),
+        or return the draft that exists."""
+        actor = current_actor()
+        with transaction():
+            process = service.get_process(actor=actor, process_id=process_id)
+            return service.start_draft(actor=actor, process=process)
+
     @blp.arguments(ProcessContentIn)
     @blp.response(200, VersionOut)
     @requires("processes:write")

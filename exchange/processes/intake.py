@@ -25,11 +25,13 @@ _JSON_TYPES = {
 def intake_json_schema(content: dict, *, title: str, schema_id: str) -> dict:
     """JSON Schema (2020-12) of the ``intake`` object a case under ``content`` carries."""
     properties, required = {}, []
-    for field in content.get("intake_fields", []):
+    for order, field in enumerate(content.get("intake_fields", [])):
         prop = {
             **_JSON_TYPES[field["type"]],
             "title": field["label"],
             "x-section": field["section"],
+            # JSON objects have no order; this keeps the receiver's form order.
+            "x-order": order,
         }
         if field.get("help"):
             prop["description"] = field["help"]
@@ -38,7 +40,10 @@ def intake_json_schema(content: dict, *, title: str, schema_id: str) -> dict:
         if field.get("max_length"):
             prop["maxLength"] = field["max_length"]
         if field.get("pattern"):
-            prop["pattern"] = field["pattern"]
+            if "pattern" in prop:  # a phone field keeps its own check as well
+                prop["allOf"] = [{"pattern": prop.pop("pattern")}]
+            # validate_intake matches the whole value; so must the schema.
+            prop["pattern"] = f"^(?:{field['pattern']})$"
         properties[field["key"]] = prop
         if field.get("required"):
             required.append(field["key"])
@@ -57,7 +62,9 @@ def _check(field: dict, value) -> str | None:
     """The message for one bad value, or None when it is acceptable."""
     kind = field["type"]
     if kind == "integer":
-        if isinstance(value, bool) or not isinstance(value, int):
+        # 4.0 is a whole number in JSON (and in JSON Schema) though Python reads a float.
+        whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        if isinstance(value, bool) or not whole:
             return "Must be a whole number."
         return None
     if not isinstance(value, str):

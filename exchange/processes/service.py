@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from exchange.db import db, utcnow
+from exchange.db import db, get_by_id, utcnow
 from exchange.errors import Conflict, NotFound, ValidationFailed, flatten_errors
 from exchange.members import service as members
 from exchange.members.models import Member
@@ -112,9 +112,7 @@ def member_can_see(member: Member, process: Process, now: datetime | None = None
 
 
 def get_process(*, actor, process_id: int) -> Process:
-    # An id beyond the INTEGER column's range is simply not there (PostgreSQL refuses
-    # to bind it as int4, SQLite past 2**63).
-    process = db.session.get(Process, process_id) if 0 < process_id < 2**31 else None
+    process = get_by_id(Process, process_id)
     if process is None or not can_see(actor, process):
         raise NotFound(f"No process {process_id}.")
     return process
@@ -311,7 +309,7 @@ def list_contacts(*, actor, member: Member) -> list[Contact]:
 
 
 def get_contact(*, actor, contact_id: int) -> Contact:
-    contact = db.session.get(Contact, contact_id) if 0 < contact_id < 2**31 else None
+    contact = get_by_id(Contact, contact_id)
     if contact is None or not contact.active:
         raise NotFound(f"No contact {contact_id}.")
     return contact

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from exchange.cases.signals import EVENT_TYPES as CASE_EVENT_TYPES
-from exchange.db import db, utcnow
+from exchange.db import db, get_by_id, utcnow
 from exchange.errors import NotFound, ValidationFailed
 from exchange.members import service as members
 from exchange.pagination import Page, paginate
@@ -117,7 +117,7 @@ def list_endpoints(*, actor) -> list[WebhookEndpoint]:
 
 def get_endpoint(*, actor, endpoint_id: int) -> WebhookEndpoint:
     _require_manager(actor)
-    endpoint = db.session.get(WebhookEndpoint, endpoint_id) if 0 < endpoint_id < 2**63 else None
+    endpoint = get_by_id(WebhookEndpoint, endpoint_id)
     if endpoint is None or endpoint.member_id != actor.member.id or endpoint.deleted_at:
         raise NotFound(f"No webhook endpoint {endpoint_id}.")
     return endpoint
@@ -260,7 +260,7 @@ def list_deliveries(
 
 def get_delivery(*, actor, delivery_id: int) -> Delivery:
     _require_manager(actor)
-    delivery = db.session.get(Delivery, delivery_id) if 0 < delivery_id < 2**63 else None
+    delivery = get_by_id(Delivery, delivery_id)
     if delivery is None or delivery.endpoint.member_id != actor.member.id:
         raise NotFound(f"No delivery {delivery_id}.")
     return delivery

@@ -23,7 +23,8 @@ def get_case(*, actor, case_id: int) -> Case:
 
 def load(*, actor, case_id: int, for_update: bool = False) -> Case:
     """The case for one of its parties (no scope check: callers check theirs)."""
-    stmt = select(Case).where(Case.id == case_id) if 0 < case_id < 2**63 else None
+    # An id the INTEGER key cannot hold is simply not there (see db.get_by_id).
+    stmt = select(Case).where(Case.id == case_id) if 0 < case_id < 2**31 else None
     if stmt is not None and for_update:
         # Serialises concurrent actions on one case on PostgreSQL (SQLite locks the file).
         stmt = stmt.with_for_update()

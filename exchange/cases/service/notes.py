@@ -11,7 +11,7 @@ from sqlalchemy import select
 from exchange.cases.models import Attachment, Note
 from exchange.cases.service.common import get_case, prepare, record
 from exchange.cases.storage import TooLarge, blob_store
-from exchange.db import db
+from exchange.db import db, get_by_id
 from exchange.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from exchange.members.models import Role
 
@@ -56,7 +56,7 @@ def redact_note(*, actor, case_id: int, note_id: int, now: datetime | None = Non
     stays in the history as a tombstone."""
     case, side, now = prepare(actor=actor, case_id=case_id, action="add-note", now=now)
     # An id beyond the column's range is simply not there (SQLite cannot even bind it).
-    note = db.session.get(Note, note_id) if 0 < note_id < 2**63 else None
+    note = get_by_id(Note, note_id)
     if note is None or note.case_id != case.id:
         raise NotFound(f"No note {note_id} on this case.")
     if note.side != side:
@@ -131,7 +131,7 @@ def add_attachment(
 
 def get_attachment(*, actor, case_id: int, attachment_id: int) -> Attachment:
     case = get_case(actor=actor, case_id=case_id)
-    attachment = db.session.get(Attachment, attachment_id) if 0 < attachment_id < 2**63 else None
+    attachment = get_by_id(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case.id:
         raise NotFound(f"No attachment {attachment_id} on this case.")
     return attachment

@@ -12,7 +12,7 @@ from zoneinfo import available_timezones
 
 from sqlalchemy import String, func, or_, select
 
-from exchange.db import db
+from exchange.db import db, get_by_id
 from exchange.errors import AlreadyExists, Conflict, Forbidden, NotFound, ValidationFailed
 from exchange.members.models import (
     NOTIFICATION_DEFAULTS,
@@ -169,7 +169,7 @@ def list_users(*, actor, member: Member) -> list[User]:
 
 def get_user(*, actor, user_id: int) -> User:
     # An id beyond the column's range is simply not there (SQLite cannot even bind it).
-    user = db.session.get(User, user_id) if 0 < user_id < 2**63 else None
+    user = get_by_id(User, user_id)
     if user is None or user.member_id != actor.member.id:
         raise NotFound(f"No user {user_id}.")
     return user

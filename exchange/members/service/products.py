@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from exchange.db import db
+from exchange.db import db, get_by_id
 from exchange.errors import AlreadyExists, NotFound, ValidationFailed
 from exchange.members.models import Member, Product, ProductVersion
 from exchange.members.signals import end_of_support_approaching
@@ -79,9 +79,7 @@ def list_products(
 
 
 def get_product(*, product_id: int) -> Product:
-    # An id beyond the INTEGER column's range is simply not there (PostgreSQL refuses
-    # to bind it as int4, SQLite past 2**63).
-    product = db.session.get(Product, product_id) if 0 < product_id < 2**31 else None
+    product = get_by_id(Product, product_id)
     if product is None:
         raise NotFound(f"No product {product_id}.")
     return product
@@ -162,7 +160,7 @@ def add_version(*, actor, product: Product, data: dict) -> ProductVersion:
 
 
 def get_version(*, version_id: int) -> ProductVersion:
-    version = db.session.get(ProductVersion, version_id) if 0 < version_id < 2**31 else None
+    version = get_by_id(ProductVersion, version_id)
     if version is None:
         raise NotFound(f"No product version {version_id}.")
     return version
