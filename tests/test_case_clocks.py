@@ -218,3 +218,27 @@ def test_a_worker_that_was_down_fires_each_breach_once_in_order(world):
         assert _types(case).count("case.response_overdue") == 1
         assert case.escalation_level == 2
     assert scan_deadlines(now=berlin(2026, 12, 3, 12, 0)) == 0
+
+
+def test_missed_deadlines_mail_the_right_people_once(world):
+    from exchange.notifications.models import Message
+
+    case = _open(world)
+    with transaction():
+        world["process"].member.support_contact_email = "desk@rec.example"
+    scan_deadlines(now=berlin(2026, 11, 30, 9, 31))
+    scan_deadlines(now=berlin(2026, 11, 30, 10, 0))
+    mailed = sorted(
+        (m.kind, m.to_address)
+        for m in Message.query.filter(Message.kind.in_(["breaches", "escalations"]))
+    )
+    # The overdue response reaches the receiver's desk once; each tier's step reaches
+    # its contacts and the paired escalation managers (the submitter side has none
+    # here), once per step even though the scan ran twice.
+    assert mailed == [
+        ("breaches", "desk@rec.example"),
+        ("escalations", "dd@rec.example"),
+        ("escalations", "em@rec.example"),
+        ("escalations", "em@rec.example"),
+    ]
+    assert case.escalation_level == 2
