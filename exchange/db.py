@@ -41,6 +41,11 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type:
+        # Named, so code that works from column types (cursor decoding) sees datetimes.
+        return datetime
+
     def process_bind_param(self, value, dialect):
         if value is None:
             return None

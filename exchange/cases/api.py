@@ -194,7 +194,12 @@ class NoteRedaction(MethodView):
     def post(self, case_id, note_id):
         """Redact a note of your own side (member admins): its text becomes a tombstone."""
         with transaction():
-            return service.redact_note(actor=current_actor(), case_id=case_id, note_id=note_id)
+            return service.redact_note(
+                actor=current_actor(),
+                case_id=case_id,
+                note_id=note_id,
+                if_match=request.headers.get("If-Match"),
+            )
 
 
 @blp.route("/cases/<int:case_id>/attachments")
@@ -235,6 +240,7 @@ class Attachments(MethodView):
                 stream=upload.stream,
                 filename=upload.filename,
                 content_type=upload.mimetype,
+                if_match=request.headers.get("If-Match"),
             )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from zoneinfo import available_timezones
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -17,6 +16,7 @@ from exchange.markdown import render_markdown
 from exchange.processes.defaults import DAYS, DEFAULT_REJECTION_REASONS
 from exchange.processes.models import ContactRole
 from exchange.schemas import patch_schema
+from exchange.zones import known_time_zones
 
 KEY = validate.Regexp(
     r"^[a-z0-9][a-z0-9_-]{0,39}$", error="Use 1-40 lowercase letters, digits, '_' or '-'."
@@ -36,7 +36,7 @@ def _iso_date(value: str) -> None:
 
 
 def _time_zone(value: str) -> None:
-    if value not in available_timezones():
+    if value not in known_time_zones():
         raise ValidationError(f"Unknown IANA time zone {value!r}.")
 
 

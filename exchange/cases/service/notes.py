@@ -51,10 +51,19 @@ def add_note(
     return note
 
 
-def redact_note(*, actor, case_id: int, note_id: int, now: datetime | None = None) -> Note:
+def redact_note(
+    *,
+    actor,
+    case_id: int,
+    note_id: int,
+    if_match: str | None = None,
+    now: datetime | None = None,
+) -> Note:
     """A member admin of the note's author removes its text (personal data); the note
     stays in the history as a tombstone."""
-    case, side, now = prepare(actor=actor, case_id=case_id, action="add-note", now=now)
+    case, side, now = prepare(
+        actor=actor, case_id=case_id, action="add-note", if_match=if_match, now=now
+    )
     # An id beyond the column's range is simply not there (SQLite cannot even bind it).
     note = get_by_id(Note, note_id)
     if note is None or note.case_id != case.id:
@@ -90,9 +99,12 @@ def add_attachment(
     stream: BinaryIO,
     filename: str,
     content_type: str | None,
+    if_match: str | None = None,
     now: datetime | None = None,
 ) -> Attachment:
-    case, side, now = prepare(actor=actor, case_id=case_id, action="add-attachment", now=now)
+    case, side, now = prepare(
+        actor=actor, case_id=case_id, action="add-attachment", if_match=if_match, now=now
+    )
     filename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not filename:
         raise ValidationFailed(errors={"file": ["The file needs a name."]})

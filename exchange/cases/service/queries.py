@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import func, or_, select, type_coerce
+from sqlalchemy import func, or_, select
 
 from exchange.cases.models import Case, CaseEvent, CaseStatus
 from exchange.cases.service.common import get_case
-from exchange.db import UTCDateTime, db
+from exchange.db import db
 from exchange.errors import NotFound, ValidationFailed
 from exchange.members import service as members
 from exchange.pagination import Page, paginate
-
-
-class _CursorTime(UTCDateTime):
-    """``UTCDateTime`` that names its Python type: ``paginate`` turns a cursor's ISO text
-    back into a datetime only for keys whose ``python_type`` is ``datetime`` (the plain
-    decorator says ``object``, so the text reached the query and failed there, a 500)."""
-
-    cache_ok = True
-
-    @property
-    def python_type(self) -> type:
-        return datetime
-
-
-UPDATED_AT = type_coerce(Case.updated_at, _CursorTime())
 
 
 def _filtered(
@@ -81,7 +64,7 @@ def list_cases(*, actor, limit: int | None = None, cursor: str | None = None, **
     stmt = _filtered(actor, **filters)
     return paginate(
         stmt,
-        [UPDATED_AT, Case.id],
+        [Case.updated_at, Case.id],
         limit=limit,
         cursor=cursor,
         key_of=lambda c: [c.updated_at.isoformat(), c.id],

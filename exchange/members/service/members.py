@@ -8,7 +8,6 @@ that it exists) and ``Forbidden`` when the actor's own member lacks the role.
 from __future__ import annotations
 
 import re
-from zoneinfo import available_timezones
 
 from sqlalchemy import String, func, or_, select
 
@@ -24,6 +23,7 @@ from exchange.members.models import (
     User,
 )
 from exchange.pagination import Page, paginate
+from exchange.zones import known_time_zones
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 MEMBER_FIELDS = {
@@ -44,7 +44,7 @@ USER_ADMIN_FIELDS = USER_SELF_FIELDS | {"roles", "active"}
 
 
 def _time_zones() -> set[str]:
-    return available_timezones()
+    return known_time_zones()
 
 
 def _check_time_zone(value: str) -> None:
