@@ -98,6 +98,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_error_handlers(app)
 
+    from exchange.web.filters import register_filters
+
+    register_filters(app)
+
     @app.context_processor
     def _globals():
         return {"exchange_version": SIGNATURE}
@@ -132,11 +136,12 @@ def _redact(url: str) -> str:
 def _register_blueprints(app: Flask) -> None:
     from exchange.api import init_api
     from exchange.auth.views import bp as auth_bp
+    from exchange.cases.views import bp as cases_bp
     from exchange.members.views import bp as members_bp
     from exchange.notifications.views import bp as notifications_bp
     from exchange.web.health import bp as health_bp
     from exchange.web.views import bp as web_bp
 
     init_api(app)
-    for bp in (health_bp, auth_bp, web_bp, members_bp, notifications_bp):
+    for bp in (health_bp, auth_bp, web_bp, members_bp, notifications_bp, cases_bp):
         app.register_blueprint(bp)

@@ -75,6 +75,16 @@ def replay(*, member_id: int, key: str | None) -> Response | None:
     return response
 
 
+def lookup(*, member_id: int, key: str) -> IdempotencyKey | None:
+    """The remembered answer for ``key`` (the web form uses it to send a second submit
+    of the same form to the case the first one opened)."""
+    return db.session.scalar(
+        select(IdempotencyKey).where(
+            IdempotencyKey.member_id == member_id, IdempotencyKey.key == key
+        )
+    )
+
+
 def remember(
     *, member_id: int, key: str | None, status: int, body: dict, headers: dict | None = None
 ) -> None:

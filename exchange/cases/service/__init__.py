@@ -29,7 +29,12 @@ from exchange.cases.service.notes import (
     redact_note,
 )
 from exchange.cases.service.opening import open_case
-from exchange.cases.service.queries import counts_by_status, list_cases, list_events
+from exchange.cases.service.queries import (
+    counts_by_status,
+    dashboard,
+    list_cases,
+    list_events,
+)
 
 __all__ = [
     "accept",
@@ -39,6 +44,7 @@ __all__ = [
     "change_severity",
     "close",
     "counts_by_status",
+    "dashboard",
     "escalate",
     "etag",
     "get_attachment",

@@ -91,3 +91,49 @@ def list_events(*, actor, case_id: int, after: int | None = None) -> list[CaseEv
     if after:
         stmt = stmt.where(CaseEvent.sequence > after)
     return list(db.session.scalars(stmt.order_by(CaseEvent.sequence)))
+
+
+ACTIVE_STATUSES = [CaseStatus.open, CaseStatus.information_requested, CaseStatus.accepted]
+
+
+def dashboard(*, actor, limit: int = 25) -> dict[str, list[Case]]:
+    """The start page's lists: inbound cases waiting for our response (soonest deadline
+    first, overdue ones at the top), outbound cases waiting on a partner, the person's
+    own cases, and escalated cases."""
+    actor.require("cases:read")
+    me = actor.member.id
+    inbound = select(Case).where(Case.receiver_id == me, Case.status == CaseStatus.open)
+    inbound = inbound.order_by(Case.response_due_at.is_(None), Case.response_due_at, Case.id)
+    outbound = (
+        select(Case)
+        .where(
+            Case.submitter_id == me,
+            Case.status.in_([CaseStatus.open, CaseStatus.accepted]),
+        )
+        .order_by(Case.updated_at.desc(), Case.id.desc())
+    )
+    escalated = (
+        select(Case)
+        .where(
+            or_(Case.receiver_id == me, Case.submitter_id == me),
+            Case.escalation_level > 0,
+            Case.status.in_(ACTIVE_STATUSES),
+        )
+        .order_by(Case.updated_at.desc(), Case.id.desc())
+    )
+    lists = {
+        "inbound": inbound,
+        "outbound": outbound,
+        "escalated": escalated,
+    }
+    if actor.user is not None:
+        uid = actor.user.id
+        lists["mine"] = (
+            select(Case)
+            .where(
+                or_(Case.submitter_engineer_id == uid, Case.receiver_engineer_id == uid),
+                Case.status.in_([*ACTIVE_STATUSES, CaseStatus.resolved]),
+            )
+            .order_by(Case.updated_at.desc(), Case.id.desc())
+        )
+    return {name: list(db.session.scalars(stmt.limit(limit))) for name, stmt in lists.items()}
