@@ -69,7 +69,8 @@ def post(
 
     def result(code=None, error=None, excerpt="", retry_after=None) -> Result:
         elapsed = int((time.monotonic() - started) * 1000)
-        return Result(code, elapsed, error, excerpt, retry_after)
+        # PostgreSQL text cannot hold NUL: a receiver's garbage must not break the log.
+        return Result(code, elapsed, error, excerpt.replace("\x00", "\ufffd"), retry_after)
 
     try:
         target = resolve(url, allow_private=allow_private)

@@ -1,0 +1,623 @@
+"""Fixtures for webhook tests: real HTTP receivers on loopback, the demo members with
+their tracker programs, and helpers that run the worker's round in the test.
+
+``receivers()`` starts ``examples/tracker_receiver.py`` (the partner tracker of the
+docs) in a thread and records the exact bytes and headers of every request it got;
+``faults()`` starts a receiver that misbehaves on purpose (hangs, resets, redirects,
+answers garbage). Both are shut down and closed after the test. ``hooks`` loads the
+demo data; each party has a program holding ``cases:read cases:write webhooks:manage``.
+
+The worker's functions run directly in the test (inside its rolled-back transaction);
+time is injected with ``now=`` wherever the test needs a future moment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib.util
+import io
+import json
+import socket
+import ssl
+import struct
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from standardwebhooks.webhooks import Webhook
+
+from exchange.db import db, utcnow
+from exchange.demo import load_demo
+from exchange.members import service as members
+from exchange.members.models import Member, User
+from exchange.webhooks import dispatch, signing
+from exchange.webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from tests.conftest import ApiCaller, csrf_token_from
+
+REPO = Path(__file__).resolve().parents[2]
+TRACKER_SCOPES = ("cases:read", "cases:write", "webhooks:manage")
+
+
+def _load_tracker_module():
+    name = "tracker_receiver"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, REPO / "examples" / "tracker_receiver.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+tracker = _load_tracker_module()
+
+
+# -- receivers ------------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    """One request as it arrived: the exact body bytes and the headers."""
+
+    body: bytes
+    headers: dict[str, str]
+    received_at: float = field(default_factory=time.time)
+
+    @property
+    def id(self) -> str:
+        return self.headers["webhook-id"]
+
+    @property
+    def timestamp(self) -> int:
+        return int(self.headers["webhook-timestamp"])
+
+    @property
+    def signatures(self) -> list[str]:
+        return self.headers["webhook-signature"].split(" ")
+
+
+def _lower(headers) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
+class _CapturingHandler(tracker._Handler):
+    """The example's handler, after noting the raw request (bytes and headers)."""
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.captured.append(Request(body, _lower(self.headers)))
+        original, self.rfile = self.rfile, io.BytesIO(body)
+        try:
+            super().do_POST()
+        finally:
+            self.rfile = original
+
+
+def _stop(server) -> None:
+    """Shut ``server`` down and close it; a connection wakes its loop at once (instead of
+    after its half-second poll)."""
+    if getattr(server, "stopped", False):
+        return
+    server.stopped = True
+    stopping = threading.Thread(target=server.shutdown)
+    stopping.start()
+    while stopping.is_alive():
+        with contextlib.suppress(OSError):
+            socket.create_connection(("127.0.0.1", server.server_port), timeout=1).close()
+        stopping.join(0.02)
+    server.server_close()
+
+
+def _url(server, path="/hooks") -> str:
+    return f"http://127.0.0.1:{server.server_port}{path}"
+
+
+@pytest.fixture()
+def receivers():
+    """``receivers(secret=None, log_path=None, port=0)`` -> a running tracker receiver.
+
+    Extras: ``.url``, ``.captured`` (every raw ``Request``), ``.use_secret(secret)``
+    (what it verifies with), ``.restart()`` (stop and start on the same port, same log),
+    ``.stop()``."""
+    started = []
+
+    def start(secret: str | None = None, log_path: Path | None = None, port: int = 0):
+        server = tracker.serve(secret or signing.new_secret(), port=port, log_path=log_path)
+        server.RequestHandlerClass = _CapturingHandler
+        server.captured = []
+        server.url = _url(server)
+        server.log_path = log_path
+
+        def use_secret(secret: str) -> None:
+            server.secret = secret
+            server.verifier = Webhook(secret)
+
+        server.use_secret = use_secret
+        server.stop = lambda: _stop(server)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        _stop(server)
+
+
+class FaultServer(ThreadingHTTPServer):
+    """A receiver that misbehaves as told by ``mode``:
+
+    ``status`` (answer ``status`` with ``headers`` and ``body``, or what ``decide``
+    returns for the message, when it returns a status), ``hang`` (read the
+    request, never answer until released), ``drip`` (send the status line one byte at a
+    time, slowly), ``close`` (close without answering), ``reset`` (TCP RST),
+    ``garbage`` (answer bytes that are not HTTP)."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _FaultHandler)
+        self.mode = "status"
+        self.status = 204
+        self.headers: dict[str, str] = {}
+        self.body = b""
+        self.decide = None
+        self.captured: list[Request] = []
+        self.release = threading.Event()
+        self.url = _url(self)
+
+    def answer(self, status: int, body: bytes = b"", **headers: str) -> None:
+        self.mode, self.status, self.body = "status", status, body
+        self.headers = {k.replace("_", "-"): v for k, v in headers.items()}
+
+
+class _FaultHandler(BaseHTTPRequestHandler):
+    server: FaultServer
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.captured.append(Request(body, _lower(self.headers)))
+        self.close_connection = True
+        mode = self.server.mode
+        with contextlib.suppress(OSError):
+            if mode == "status":
+                decided = self.server.decide and self.server.decide(json.loads(body))
+                self.send_response(decided or self.server.status)
+                for name, value in self.server.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(self.server.body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(self.server.body)
+            elif mode == "hang":
+                self.server.release.wait(60)
+            elif mode == "drip":
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 200:
+                    if self.server.release.wait(0.2):
+                        break
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+            elif mode == "reset":
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+            elif mode == "garbage":
+                self.wfile.write(b"\x00\xffthis is not HTTP at all\r\n\r\n")
+            # "close": nothing at all
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture()
+def faults():
+    """``faults()`` -> a running ``FaultServer`` (answers 204 until told otherwise)."""
+    started = []
+
+    def start() -> FaultServer:
+        server = FaultServer()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.release.set()
+        _stop(server)
+
+
+class TLSFaultServer(FaultServer):
+    """A ``FaultServer`` speaking https with a certificate for ``hostname`` from a test
+    CA (``ca_file``; trusted only when the test points SSL_CERT_FILE at it)."""
+
+    def __init__(self, folder: Path, hostname: str):
+        super().__init__()
+        self.ca_file, cert_file, key_file = _certificates(folder, hostname)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_file, key_file)
+        self.socket = context.wrap_socket(self.socket, server_side=True)
+        self.url = f"https://{hostname}:{self.server_port}/hooks"
+
+
+def _certificates(folder: Path, hostname: str) -> tuple[Path, Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    def name(text):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+
+    def builder(subject, issuer, public_key):
+        moment = datetime.now(UTC)
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(moment - timedelta(hours=1))
+            .not_valid_after(moment + timedelta(hours=1))
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        )
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        builder(name("exchange test CA"), name("exchange test CA"), ca_key.public_key())
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert = (
+        builder(name(hostname), name("exchange test CA"), key.public_key())
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    paths = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
+    paths[0].write_bytes(ca.public_bytes(pem))
+    paths[1].write_bytes(cert.public_bytes(pem))
+    paths[2].write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return paths
+
+
+@pytest.fixture()
+def tls_faults(tmp_path):
+    """``tls_faults(hostname)`` -> a running ``TLSFaultServer``."""
+    started = []
+
+    def start(hostname: str) -> TLSFaultServer:
+        folder = tmp_path / f"tls{len(started)}"
+        folder.mkdir()
+        server = TLSFaultServer(folder, hostname)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.release.set()
+        _stop(server)
+
+
+@pytest.fixture()
+def fake_dns(monkeypatch):
+    """``fake_dns[name] = address``: what ``name`` resolves to (other names resolve as
+    usual). Only name resolution is faked; connections are real."""
+    answers: dict[str, str] = {}
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host in answers:
+            family = socket.AF_INET6 if ":" in answers[host] else socket.AF_INET
+            return [(family, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers
+
+
+# -- settings -------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def config_value(app):
+    """``config_value(name, value)`` sets an app setting for this test only."""
+    saved = {}
+
+    def set_(name, value):
+        saved.setdefault(name, app.config.get(name))
+        app.config[name] = value
+
+    yield set_
+    for name, value in saved.items():
+        app.config[name] = value
+
+
+@pytest.fixture()
+def private_networks(config_value):
+    """Development setting: plain http and loopback receivers are allowed."""
+    config_value("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", True)
+
+
+@pytest.fixture(autouse=True)
+def attachments_dir(app, tmp_path):
+    """Attachments go to the test's own folder, never the instance folder."""
+    before = app.config.get("ATTACHMENTS_PATH")
+    app.config["ATTACHMENTS_PATH"] = str(tmp_path / "attachments")
+    yield
+    app.config["ATTACHMENTS_PATH"] = before
+
+
+# -- the demo members and their trackers ----------------------------------------------
+
+CUSTOMER = {
+    "company": "Mutual Customer GmbH",
+    "contact_name": "Carla Customer",
+    "contact_email": "carla@customer.example",
+}
+ACTION_BODIES = {
+    "accept": {"receiver_reference": "GX-4711", "engineer": "gustav@globex.example"},
+    "request-information": {"question": "Which firmware does the HBA run?"},
+    "provide-information": {"answer": "Firmware 2.3.1 on all hosts."},
+    "reject": {"reason": "other", "explanation": "Not ours."},
+    "withdraw": {"explanation": "Found the cause ourselves."},
+    "resolve": {"resolution": "Patched the multipath driver."},
+    "close": {"resolution": "Customer confirmed the fix."},
+    "reopen": {"reason": "The problem came back."},
+    "assign": {"engineer": "erin@acme.example"},
+    "escalate": {"reason": "Customer production is at risk."},
+    "change-severity": {"severity": "3", "business_impact": "Workaround in place."},
+}
+
+
+def globex_case(**overrides) -> dict:
+    """A valid body for acme opening a case to globex."""
+    body = {
+        "receiver": "globex",
+        "severity": "2",
+        "summary": "Datastore latency spikes after array failover",
+        "description": "After a controller failover, VMs see 5 s latency for minutes.",
+        "customer": dict(CUSTOMER),
+        "intake": {
+            "hypervisor_version": "8.0",
+            "cluster_hosts": 4,
+            "admin_email": "virt-admin@customer.example",
+        },
+        "submitter_reference": "ACME-1001",
+        "engineer": "ed@acme.example",
+    }
+    body.update(copy.deepcopy(overrides))
+    return body
+
+
+class SessionCaller:
+    """A person signed in through the login form, calling the API with the session
+    cookie and the page's CSRF token, as the exchange's own pages do."""
+
+    def __init__(self, http, csrf_token: str):
+        self.http, self.csrf_token = http, csrf_token
+
+    def get(self, url, **kw):
+        return self.http.get(url, **kw)
+
+    def post(self, url, **kw):
+        return self.http.post(url, headers={"X-CSRFToken": self.csrf_token}, **kw)
+
+    def patch(self, url, **kw):
+        return self.http.patch(url, headers={"X-CSRFToken": self.csrf_token}, **kw)
+
+
+@dataclass
+class Party:
+    member: Member
+    api: ApiCaller
+    client_id: str
+    users: dict[str, User]
+
+    @property
+    def slug(self) -> str:
+        return self.member.slug
+
+
+class Hooks:
+    def __init__(self, app, programs):
+        self.app, self.programs = app, programs
+        self.acme = self._party("acme")
+        self.globex = self._party("globex")
+        self.initech = self._party("initech")
+
+    def _party(self, slug: str) -> Party:
+        member = members.get_member(slug=slug)
+        caller, client_id = self.programs(member, TRACKER_SCOPES, f"{member.name} tracker")
+        users = {u.email.split("@")[0]: u for u in member.users}
+        return Party(member=member, api=caller, client_id=client_id, users=users)
+
+    def program(self, party: Party, scopes=TRACKER_SCOPES, name="other program"):
+        """Another program of ``party``: (ApiCaller, client_id)."""
+        return self.programs(party.member, scopes, name)
+
+    def sign_in(self, user: User) -> SessionCaller:
+        http = self.app.test_client()
+        page = http.get("/login")
+        response = http.post(
+            "/login",
+            data={
+                "email": user.email,
+                "password": self.app.config["DEMO_PASSWORD"],
+                "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            },
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        home = http.get("/")
+        return SessionCaller(http, csrf_token_from(home.get_data(as_text=True)))
+
+    def endpoint(self, party: Party, receiver=None, *, url=None, expect=201, **fields) -> dict:
+        """Register an endpoint of ``party`` (at ``receiver`` unless ``url``); the
+        receiver is told the secret. Returns the creation answer (with ``secret``)."""
+        body = {"url": url or receiver.url, **fields}
+        response = party.api.post("/api/v1/webhooks/endpoints", json=body)
+        assert response.status_code == expect, response.get_data(as_text=True)
+        if receiver is not None and hasattr(receiver, "use_secret"):
+            receiver.use_secret(response.json["secret"])
+        return response.json
+
+    def open_case(self, caller=None, **overrides) -> dict:
+        caller = caller or self.acme.api
+        response = caller.post("/api/v1/cases", json=globex_case(**overrides))
+        assert response.status_code == 201, response.get_data(as_text=True)
+        return response.json
+
+    def act(self, caller, case_id: int, action: str, expect: int = 200, **body) -> dict:
+        payload = {**ACTION_BODIES[action], **body}
+        response = caller.post(f"/api/v1/cases/{case_id}/{action}", json=payload)
+        assert response.status_code == expect, response.get_data(as_text=True)
+        return response.json
+
+    def note(self, caller, case_id: int, text: str) -> dict:
+        response = caller.post(f"/api/v1/cases/{case_id}/notes", json={"body": text})
+        assert response.status_code == 201, response.get_data(as_text=True)
+        return response.json
+
+    def attach(self, caller, case_id: int, name: str, data: bytes) -> dict:
+        response = caller.post(
+            f"/api/v1/cases/{case_id}/attachments",
+            data={"file": (io.BytesIO(data), name)},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 201, response.get_data(as_text=True)
+        return response.json
+
+    def set_reference(self, caller, case_id: int, reference: str | None) -> dict:
+        response = caller.patch(f"/api/v1/cases/{case_id}", json={"reference": reference})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.json
+
+
+@pytest.fixture()
+def programs(client, make_client, fetch_token):
+    """``programs(member, scopes, name)`` -> (ApiCaller, client_id) of a new program."""
+
+    def make(member, scopes, name="tracker"):
+        oauth_client, secret = make_client(member=member, scopes=scopes, name=name)
+        return ApiCaller(client, fetch_token(oauth_client, secret)), oauth_client.client_id
+
+    return make
+
+
+@pytest.fixture()
+def hooks(app, programs) -> Hooks:
+    from exchange.db import transaction
+
+    with transaction():
+        load_demo()
+    return Hooks(app, programs)
+
+
+# -- the worker -----------------------------------------------------------------------
+
+
+def deliver(now: datetime | None = None) -> int:
+    """One worker round (claim, post, record); how many deliveries were attempted."""
+    return dispatch.deliver_due(now=now)
+
+
+def drain(now: datetime | None = None, rounds: int = 100) -> int:
+    """Worker rounds until nothing is due; how many attempts were made."""
+    total = 0
+    for _ in range(rounds):
+        done = deliver(now)
+        if not done:
+            return total
+        total += done
+    raise AssertionError(f"still delivering after {rounds} rounds")
+
+
+def settle(start: datetime, rounds: int = 400) -> datetime:
+    """Worker rounds on a simulated clock, jumping to each next due time, until no
+    delivery of an enabled endpoint is pending; returns the clock's last reading."""
+    at = start
+    for _ in range(rounds):
+        if deliver(at):
+            continue
+        db.session.expire_all()
+        later = db.session.scalar(
+            select(func.min(Delivery.next_attempt_at))
+            .join(WebhookEndpoint)
+            .where(
+                Delivery.status == "pending",
+                Delivery.next_attempt_at > at,
+                WebhookEndpoint.enabled.is_(True),
+            )
+        )
+        if later is None:
+            return at
+        at = later
+    raise AssertionError(f"still delivering after {rounds} rounds")
+
+
+def deliveries(endpoint_id: int | None = None, **where) -> list[Delivery]:
+    stmt = select(Delivery).order_by(Delivery.id)
+    if endpoint_id is not None:
+        stmt = stmt.where(Delivery.endpoint_id == endpoint_id)
+    for name, value in where.items():
+        stmt = stmt.where(getattr(Delivery, name) == value)
+    db.session.expire_all()
+    return list(db.session.scalars(stmt))
+
+
+def attempts(delivery: Delivery) -> list[DeliveryAttempt]:
+    return list(
+        db.session.scalars(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.delivery_id == delivery.id)
+            .order_by(DeliveryAttempt.id)
+        )
+    )
+
+
+def endpoint_row(endpoint_id: int) -> WebhookEndpoint:
+    db.session.expire_all()
+    return db.session.get(WebhookEndpoint, endpoint_id)
+
+
+def verify_both(secret: str, request: Request) -> dict:
+    """Verify a received request with the standardwebhooks and svix libraries."""
+    from svix.webhooks import Webhook as SvixWebhook
+
+    message = Webhook(secret).verify(request.body, request.headers)
+    SvixWebhook(secret).verify(request.body, request.headers)
+    assert message == json.loads(request.body)
+    return message
+
+
+def now() -> datetime:
+    return utcnow()
