@@ -77,7 +77,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: Receiver
 
     def do_POST(self):
-        self.server.requests += 1
+        with self.server.store.lock:
+            self.server.requests += 1
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.server.forced_status:
             return self._answer(self.server.forced_status)

@@ -97,6 +97,8 @@ def _disable(endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
     endpoint.disabled_reason = reason
     log.warning("webhook endpoint %s of %s disabled: %s", endpoint.id, endpoint.member.slug, reason)
     for other in service.subscribed_endpoints([endpoint.member_id], "endpoint.disabled"):
+        if other.id == endpoint.id:
+            continue
         service.enqueue(
             endpoint=other,
             event_type="endpoint.disabled",
@@ -114,7 +116,12 @@ def record(delivery: Delivery, result: Result, now: datetime, rng=random) -> Non
     delivery.last_status_code = result.status_code
     delivery.last_error = result.error_class
     next_at = None
-    if result.ok:
+    if endpoint.deleted_at is not None:
+        # Deleted while this attempt was in flight: whatever it got, nothing follows.
+        delivery.status = DeliveryStatus.failed
+        delivery.next_attempt_at = None
+        delivery.last_error = "endpoint deleted"
+    elif result.ok:
         delivery.status = DeliveryStatus.succeeded
         delivery.delivered_at = now
         endpoint.last_success_at = now

@@ -35,13 +35,25 @@ class Result:
 
 
 class _HTTP(http.client.HTTPConnection):
-    def __init__(self, target: Target, address: str, timeout: float, expired: threading.Event):
+    def __init__(self, target: Target, timeout: float, expired: threading.Event):
         super().__init__(target.host, target.port, timeout=timeout)
-        self._address, self._expired = address, expired
+        self._addresses, self._expired = target.addresses, expired
 
     def _open(self) -> socket.socket:
-        # Visible to the watchdog as soon as it exists; past the deadline, give up.
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        # Every vetted address in turn (an unreachable IPv6 address must not fail a
+        # host that also has a working IPv4 one); never a name resolved again.
+        failure: OSError | None = None
+        for address in self._addresses:
+            try:
+                # Visible to the watchdog as soon as it exists.
+                self.sock = socket.create_connection((address, self.port), self.timeout)
+                break
+            except OSError as exc:
+                failure = exc
+                if self._expired.is_set():
+                    break
+        else:
+            raise failure or OSError("no address to connect to")
         if self._expired.is_set():
             raise TimeoutError("the deadline passed while connecting")
         return self.sock
@@ -51,11 +63,11 @@ class _HTTP(http.client.HTTPConnection):
 
 
 class _HTTPS(_HTTP, http.client.HTTPSConnection):
-    def __init__(self, target: Target, address: str, timeout: float, expired: threading.Event):
+    def __init__(self, target: Target, timeout: float, expired: threading.Event):
         http.client.HTTPSConnection.__init__(
             self, target.host, target.port, timeout=timeout, context=ssl.create_default_context()
         )
-        self._address, self._expired = address, expired
+        self._addresses, self._expired = target.addresses, expired
 
     def connect(self):
         self.sock = self._context.wrap_socket(self._open(), server_hostname=self.host)
@@ -82,10 +94,11 @@ def post(
     # answer a byte at a time would hold the worker as long as it liked. At the deadline
     # a watchdog shuts the socket, which ends any read in progress.
     expired = threading.Event()
-    connection = conn_cls(target, target.addresses[0], timeout, expired)
+    connection = conn_cls(target, timeout, expired)
     watchdog = threading.Timer(timeout, _cut_off, args=(connection, expired))
     watchdog.daemon = True
     watchdog.start()
+    response = None
     try:
         connection.request(
             "POST",
@@ -102,7 +115,9 @@ def post(
         while size < EXCERPT_BYTES:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return result(response.status, "timeout", "")
+                # The status arrived in time: a 2xx counts, however slow its body.
+                ok = 200 <= response.status < 300
+                return result(response.status, None if ok else "timeout", "")
             if connection.sock is not None:  # None once http.client read it all
                 connection.sock.settimeout(remaining)
             chunk = response.read1(EXCERPT_BYTES - size)
@@ -125,6 +140,8 @@ def post(
         return result(error=type(exc).__name__[:60], excerpt=str(exc)[:500])
     finally:
         watchdog.cancel()
+        if response is not None:
+            response.close()
         connection.close()
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from exchange.cases.signals import EVENT_TYPES as CASE_EVENT_TYPES
 from exchange.db import db, get_by_id, utcnow
-from exchange.errors import NotFound, ValidationFailed
+from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.members import service as members
 from exchange.pagination import Page, paginate
 from exchange.webhooks import signing, ssrf
@@ -217,11 +217,10 @@ def enqueue(
 
 
 def subscribed_endpoints(member_ids: list[int] | None, event_type: str) -> list[WebhookEndpoint]:
-    """Enabled endpoints of these members (None: of every member) whose filter takes
-    ``event_type``."""
-    stmt = select(WebhookEndpoint).where(
-        WebhookEndpoint.enabled.is_(True), WebhookEndpoint.deleted_at.is_(None)
-    )
+    """Endpoints of these members (None: of every member) whose filter takes
+    ``event_type``. Disabled endpoints are included: their deliveries wait, and go out
+    when the endpoint is enabled again, so a disabled spell loses nothing."""
+    stmt = select(WebhookEndpoint).where(WebhookEndpoint.deleted_at.is_(None))
     if member_ids is not None:
         stmt = stmt.where(WebhookEndpoint.member_id.in_(member_ids))
     rows = db.session.scalars(stmt.order_by(WebhookEndpoint.id))
@@ -286,6 +285,8 @@ def _requeue(delivery: Delivery, now: datetime) -> None:
 def retry_delivery(*, actor, delivery: Delivery, now: datetime | None = None) -> Delivery:
     """Send a delivery again (same ``webhook-id``), with a fresh retry schedule."""
     _require_manager(actor)
+    if delivery.endpoint.deleted_at is not None:
+        raise Conflict("The endpoint of this delivery was deleted; nothing can be sent to it.")
     _requeue(delivery, now or utcnow())
     db.session.flush()
     return delivery
