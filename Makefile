@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test test-sqlite test-postgres install lint format clean
+.PHONY: run test test-sqlite test-postgres install chromium lint format clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,13 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The browser tests drive Debian's Chromium (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
 # Migrate the instance database, load the demo data on first start, serve on :8000 (PORT).
 run: $(STAMP)
@@ -23,10 +30,10 @@ run: $(STAMP)
 # The whole suite on SQLite, then on a throwaway PostgreSQL cluster.
 test: test-sqlite test-postgres
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) chromium
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) chromium
 	scripts/with-postgres $(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
 lint: $(STAMP)

@@ -1,0 +1,101 @@
+"""Browser tests: Playwright driving Debian's Chromium (no browser download) against a
+live exchange on 127.0.0.1 with its own database, with real commits.
+
+These tests do not use the suite's rolled-back savepoint: a live server answers from
+other threads, so it gets a database of its own, migrated and loaded with demo data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from exchange import create_app
+from exchange.db import db, transaction
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
+    }
+
+
+@pytest.fixture()
+def db_session():
+    """Browser tests commit for real, in the live server's own database."""
+    yield None
+
+
+@pytest.fixture(scope="session")
+def live_app(fresh_database_url, tmp_path_factory):
+    import flask_migrate
+
+    from exchange.demo import load_demo
+
+    app = create_app(
+        {
+            "SECRET_KEY": "browser-tests",
+            "DATABASE_URL": fresh_database_url("browser"),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "ATTACHMENTS_PATH": str(tmp_path_factory.mktemp("attachments")),
+            "MAIL_OUTBOX_PATH": str(tmp_path_factory.mktemp("mail")),
+            "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": True,
+        }
+    )
+    with app.app_context():
+        flask_migrate.upgrade()
+        with transaction():
+            load_demo()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture()
+def sign_in(browser, live_server):
+    """``sign_in(email)`` -> a page in a fresh browser context signed in as that person."""
+    contexts = []
+
+    def open_as(email: str, password: str = "exchange-demo"):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{live_server}/login")
+        page.get_by_label("E-mail").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{live_server}/")
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
