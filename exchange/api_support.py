@@ -16,7 +16,8 @@ def page_body(page: Page, endpoint: str, **values) -> dict:
     """``{items, next_cursor, next}`` with ``next`` the URL of the following page."""
     next_url = None
     if page.next_cursor:
-        args = {k: v for k, v in request.args.items() if k != "cursor"}
+        # Every value of a repeated filter (status=open&status=accepted) stays.
+        args = {k: v for k, v in request.args.lists() if k != "cursor"}
         next_url = url_for(endpoint, **values, **args, cursor=page.next_cursor, _external=True)
     return {"items": page.items, "next_cursor": page.next_cursor, "next": next_url}
 

@@ -88,3 +88,6 @@ AUTO_CLOSE_NOTICE_DAYS = 2
 INACTIVITY_REMINDER_DAYS = 30
 # Product lifecycle: admins are reminded this many days before a version's end of support.
 END_OF_SUPPORT_NOTICE_DAYS = 90
+
+# Idempotency-Key answers are remembered this long for retries, then forgotten.
+IDEMPOTENCY_KEY_HOURS = 48

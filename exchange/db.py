@@ -13,6 +13,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
@@ -79,6 +80,8 @@ def utcnow() -> datetime:
 
 
 _DEPTH = "exchange.tx_depth"
+# Set inside transaction(): SQLite connections then begin with BEGIN IMMEDIATE.
+_IMMEDIATE: ContextVar[bool] = ContextVar("exchange_sqlite_immediate", default=False)
 _CALLBACKS = "exchange.on_commit"
 
 
@@ -93,6 +96,16 @@ def transaction() -> Iterator:
     info = session.info
     depth = info.get(_DEPTH, 0)
     info[_DEPTH] = depth + 1
+    token = None
+    if depth == 0 and session.get_bind().dialect.name == "sqlite":
+        # SQLite: a unit of work takes the write lock when it begins (BEGIN IMMEDIATE).
+        # A deferred transaction that read first and writes later cannot wait for a
+        # writer that committed meanwhile ("database is locked" at once), so end the
+        # read-only transaction the request may have begun, and begin anew.
+        current = session()  # the scoped session's Session of this context
+        if current.in_transaction() and not (current.new or current.dirty or current.deleted):
+            current.commit()
+        token = _IMMEDIATE.set(True)
     try:
         yield session
         if depth == 0:
@@ -104,6 +117,8 @@ def transaction() -> Iterator:
         raise
     finally:
         info[_DEPTH] = depth
+        if token is not None:
+            _IMMEDIATE.reset(token)
     if depth == 0:
         for callback in info.pop(_CALLBACKS, []):
             try:
@@ -153,7 +168,7 @@ def configure_engine_events(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _IMMEDIATE.get() else "BEGIN")
 
 
 def get_by_id(model, ident: int):

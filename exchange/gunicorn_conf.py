@@ -53,7 +53,7 @@ _background = {}
 
 
 def when_ready(server):
-    if os.environ.get("EXCHANGE_SERVE_WORKER", "1") == "0":
+    if os.environ.get("EXCHANGE_SERVE_WORKER", "1").strip().lower() in ("0", "false", "no", "off"):
         return
     _background["worker"] = subprocess.Popen([sys.executable, "-m", "exchange", "worker"])
     server.log.info("background worker started (pid %s)", _background["worker"].pid)

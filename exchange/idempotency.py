@@ -107,3 +107,25 @@ def json_response(body: dict, status: int, headers: dict | None = None) -> Respo
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def forget_old_keys(*, now: datetime, limit: int = 1000) -> int:
+    """Keys are kept for retries, not forever: drop those older than
+    IDEMPOTENCY_KEY_HOURS (default 48)."""
+    from datetime import timedelta
+
+    from flask import current_app
+    from sqlalchemy import delete
+
+    from exchange.db import transaction
+
+    cutoff = now - timedelta(hours=current_app.config["IDEMPOTENCY_KEY_HOURS"])
+    with transaction():
+        old = list(
+            db.session.scalars(
+                select(IdempotencyKey.id).where(IdempotencyKey.created_at < cutoff).limit(limit)
+            )
+        )
+        if old:
+            db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id.in_(old)))
+    return len(old)

@@ -14,7 +14,8 @@ import threading
 from flask import Flask
 
 from exchange.cases.service.clock import scan_deadlines
-from exchange.db import transaction, utcnow
+from exchange.db import db, transaction, utcnow
+from exchange.idempotency import forget_old_keys
 from exchange.members.service import products
 from exchange.notifications.mailer import send_due
 from exchange.webhooks.dispatch import deliver_due
@@ -23,14 +24,37 @@ log = logging.getLogger(__name__)
 
 
 def run_once(app: Flask) -> int:
-    """One round of every job; returns how much work was done."""
+    """One round of every job; returns how much work was done. A job that fails is
+    logged and the others still run (a broken mail server must not stop webhooks)."""
+    done = 0
     with app.app_context():
-        now = utcnow()
-        with transaction():
-            announced = products.scan_end_of_support(now=now)
-        fired = scan_deadlines(now=now)
-        delivered = deliver_due()
-        return announced + fired + delivered + send_due(now=utcnow())
+        for job in JOBS:
+            try:
+                done += job()
+            except Exception:
+                log.exception("worker job %s failed", job.__name__)
+                db.session.rollback()
+    return done
+
+
+def _end_of_support() -> int:
+    with transaction():
+        return products.scan_end_of_support(now=utcnow())
+
+
+def _deadlines() -> int:
+    return scan_deadlines(now=utcnow())
+
+
+def _mail() -> int:
+    return send_due(now=utcnow())
+
+
+def _housekeeping() -> int:
+    return forget_old_keys(now=utcnow())
+
+
+JOBS = [_end_of_support, _deadlines, deliver_due, _mail, _housekeeping]
 
 
 def run(app: Flask, stop: threading.Event | None = None) -> None:

@@ -69,3 +69,68 @@ def test_times_come_back_aware_utc(make_member, db_session):
     member = make_member()
     db_session.expire_all()
     assert db_session.get(Member, member.id).created_at.utcoffset().total_seconds() == 0
+
+
+def test_concurrent_units_of_work_both_commit(fresh_database_url):
+    """A unit that reads and then writes while another one commits in between must not
+    fail with "database is locked" (SQLite begins units IMMEDIATE for this)."""
+    from exchange import create_app
+    from exchange.db import db
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x",
+                      "DATABASE_URL": fresh_database_url("concurrency")})
+    # Real sessions on this app's own database, not the suite's rolled-back connection.
+    suite_session, db.session = db.session, db._make_scoped_session({})
+    try:
+        _race(app)
+    finally:
+        db.session = suite_session
+
+
+def _race(app):
+    import threading
+
+    from exchange.db import db
+
+    with app.app_context():
+        db.create_all()
+        with transaction() as session:
+            session.add(Member(slug="seed", name="Seed"))
+    read_done, other_done = threading.Event(), threading.Event()
+    errors = []
+
+    def first():
+        with app.app_context():
+            try:
+                with transaction() as session:
+                    session.scalar(select(Member).where(Member.slug == "seed"))
+                    read_done.set()
+                    other_done.wait(0.5)  # the other unit tries to commit meanwhile
+                    session.add(Member(slug="first", name="First"))
+            except Exception as exc:
+                errors.append(exc)
+            finally:
+                read_done.set()
+
+    def second():
+        with app.app_context():
+            read_done.wait(5)
+            try:
+                with transaction() as session:
+                    session.add(Member(slug="second", name="Second"))
+            except Exception as exc:
+                errors.append(exc)
+            finally:
+                other_done.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    with app.app_context():
+        slugs = set(db.session.scalars(select(Member.slug)))
+        db.session.remove()
+        db.engine.dispose()
+    assert errors == []
+    assert {"first", "second"} <= slugs

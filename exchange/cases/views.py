@@ -1,5 +1,6 @@
 """Case pages for engineers: the list, opening a case from the receiver's intake form,
-and the case page with its timeline, notes, attachments and the allowed actions.
+the case page with its timeline, notes, attachments and the allowed actions, and the
+service reports.
 
 Every page calls the same service functions as the API; nothing here decides what is
 allowed (the case's ``allowed_actions`` does).
@@ -7,9 +8,20 @@ allowed (the case's ``allowed_actions`` does).
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
@@ -19,12 +31,14 @@ from exchange.cases import service
 from exchange.cases.api import ACTIONS
 from exchange.cases.documents import case_document
 from exchange.cases.schemas import CaseIn, CaseListArgs
+from exchange.cases.service import reports
 from exchange.db import transaction, utcnow
 from exchange.errors import Problem, ValidationFailed, flatten_errors
 from exchange.members import service as members
 from exchange.members.models import Role
 from exchange.processes import service as processes
 from exchange.processes.intake import validate_intake
+from exchange.web.charts import bar_chart
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 
@@ -145,8 +159,10 @@ def new():
             return redirect(url_for("cases.show", case_id=case.id), 303)
         except ValidationError as exc:
             # Say everything at once: the intake's own checks as well as the form's.
-            errors = {**validate_intake(version.content, data["intake"]),
-                      **flatten_errors(exc.messages)}
+            errors = {
+                **validate_intake(version.content, data["intake"]),
+                **flatten_errors(exc.messages),
+            }
         except Problem as problem:
             errors = problem.errors or {"_schema": [problem.detail]}
     products = []
@@ -318,3 +334,121 @@ def download(case_id, attachment_id):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# -- reports ------------------------------------------------------------------------
+
+
+def _report_args():
+    today = utcnow()
+    year = request.args.get("year", type=int) or today.year
+    if not 2000 <= year <= 2100:
+        raise ValidationFailed(errors={"year": ["Choose a year between 2000 and 2100."]})
+    partner = None
+    if request.args.get("partner"):
+        partner = members.get_member(slug=request.args["partner"])
+    return year, partner
+
+
+@bp.route("/reports")
+@login_required
+def report():
+    """Monthly figures for the member (or one partner), with charts and a CSV export."""
+    actor = _actor()
+    year, partner = _report_args()
+    months = reports.monthly(actor=actor, year=year, partner=partner)
+    labels = [m[5:] for m in months]
+    opened_closed = bar_chart(
+        "Cases opened and closed per month",
+        labels,
+        {
+            "opened": [f.opened for f in months.values()],
+            "closed": [f.closed for f in months.values()],
+        },
+    )
+    response = bar_chart(
+        "Time to first response per month (minutes)",
+        labels,
+        {
+            "median": [f.response_median for f in months.values()],
+            "90th percentile": [f.response_p90 for f in months.values()],
+        },
+        unit=" min",
+    )
+    deadlines = bar_chart(
+        "Response deadlines met and breached per month",
+        labels,
+        {
+            "met": [f.met for f in months.values()],
+            "breached": [f.breached for f in months.values()],
+        },
+    )
+    partners = [m for m in members.search_members(limit=200).items if m.id != actor.member.id]
+    return render_template(
+        "cases/report.html",
+        year=year,
+        partner=partner,
+        months=months,
+        total=reports.totals(months),
+        charts=[opened_closed, response, deadlines],
+        partners=partners,
+    )
+
+
+@bp.route("/reports.csv")
+@login_required
+def report_csv():
+    actor = _actor()
+    year, partner = _report_args()
+    months = reports.monthly(actor=actor, year=year, partner=partner)
+    out = io.StringIO()
+    columns = list(reports.Figures().row())
+    writer = csv.writer(out)
+    writer.writerow(["month", "partner", *columns])
+    for month, figures in months.items():
+        row = figures.row()
+        writer.writerow(
+            [
+                month,
+                partner.slug if partner else "all",
+                *("" if row[c] is None else row[c] for c in columns),
+            ]
+        )
+    name = f"exchange-report-{actor.member.slug}-{year}{'-' + partner.slug if partner else ''}"
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+@bp.route("/reports/review")
+@login_required
+def review():
+    """A printable monthly service review with one partner."""
+    actor = _actor()
+    raw = request.args.get("month", "")
+    try:
+        year, month = (int(x) for x in raw.split("-"))
+        if not 1 <= month <= 12:
+            raise ValueError
+    except ValueError as exc:
+        raise ValidationFailed(errors={"month": ["Use YYYY-MM."]}) from exc
+    if not request.args.get("partner"):
+        raise ValidationFailed(errors={"partner": ["Choose the partner to review."]})
+    partner = members.get_member(slug=request.args["partner"])
+    months = reports.monthly(actor=actor, year=year, month=month, partner=partner)
+    page = service.list_cases(actor=actor, partner=partner.slug, limit=200, test=False)
+    now = utcnow()
+    rows = [
+        case_document(c, service.side_of(actor, c), now)
+        for c in page.items
+        if c.created_at.year == year and c.created_at.month == month
+    ]
+    return render_template(
+        "cases/review.html",
+        partner=partner,
+        month=raw,
+        figures=next(iter(months.values())),
+        rows=rows,
+    )

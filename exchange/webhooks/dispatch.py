@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+from cryptography.fernet import InvalidToken
 from flask import current_app
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased
@@ -123,6 +124,7 @@ def record(delivery: Delivery, result: Result, now: datetime, rng=random) -> Non
         delivery.last_error = "endpoint deleted"
     elif result.ok:
         delivery.status = DeliveryStatus.succeeded
+        delivery.next_attempt_at = None
         delivery.delivered_at = now
         endpoint.last_success_at = now
         endpoint.failing_since = endpoint.failure_warned_at = None
@@ -159,15 +161,28 @@ def record(delivery: Delivery, result: Result, now: datetime, rng=random) -> Non
     )
 
 
-def _prepare(delivery: Delivery, now: datetime) -> tuple[str, bytes, dict]:
+def _prepare(delivery: Delivery, now: datetime) -> tuple[str, bytes, dict] | Result:
+    """What to post, or (when the endpoint's secret cannot be read, e.g. after the
+    encryption key changed) a failed ``Result`` for this delivery alone."""
     body = delivery.payload.encode()
     timestamp = int(now.timestamp())
+    try:
+        secrets_ = service.signing_secrets(delivery.endpoint, now)
+    except InvalidToken:
+        log.error(
+            "webhook endpoint %s: its secret cannot be decrypted; rotate it", delivery.endpoint_id
+        )
+        return Result(
+            None,
+            0,
+            "secret_unreadable",
+            "The endpoint's secret cannot be decrypted with this instance's key; "
+            "rotate the secret.",
+        )
     headers = {
         "webhook-id": delivery.message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature_header(
-            service.signing_secrets(delivery.endpoint, now), delivery.message_id, timestamp, body
-        ),
+        "webhook-signature": signature_header(secrets_, delivery.message_id, timestamp, body),
     }
     return delivery.endpoint.url, body, headers
 
@@ -192,6 +207,8 @@ def deliver_due(*, now: datetime | None = None, clock=utcnow) -> int:
     allow_private = bool(config.get("WEBHOOKS_ALLOW_PRIVATE_NETWORKS"))
 
     def send(request):
+        if isinstance(request, Result):
+            return request
         url, body, headers = request
         return post(url, body, headers, timeout=timeout, allow_private=allow_private)
 

@@ -4,10 +4,10 @@ subscribed endpoint, written in the transaction of the change (rows only, no I/O
 from __future__ import annotations
 
 from exchange.cases.documents import case_document
-from exchange.cases.models import Case, CaseEvent, Side
+from exchange.cases.models import Case, CaseEvent, Note, Side
 from exchange.cases.schemas import CaseOut
 from exchange.cases.signals import case_event
-from exchange.db import utcnow
+from exchange.db import db, utcnow
 from exchange.members.models import Member
 from exchange.members.signals import end_of_support_approaching
 from exchange.processes import service as processes
@@ -17,6 +17,18 @@ from exchange.webhooks.models import WebhookEndpoint
 
 
 def _event_body(event: CaseEvent) -> dict:
+    data = {k: v for k, v in event.data.items() if k != "changes"}
+    if event.type in ("case.note_added", "case.note_redacted"):
+        # The note itself travels with its event, so a tracker never needs a second call.
+        note = db.session.get(Note, event.data["note"])
+        data["note"] = {
+            "id": note.id,
+            "side": str(note.side),
+            "author": note.author_label,
+            "body": note.body,
+            "created_at": note.created_at.isoformat(),
+            "redacted_at": note.redacted_at.isoformat() if note.redacted_at else None,
+        }
     return {
         "sequence": event.sequence,
         "type": event.type,
@@ -24,7 +36,7 @@ def _event_body(event: CaseEvent) -> dict:
         "side": str(event.side),
         "origin": event.origin,
         "changes": event.data.get("changes", {}),
-        "data": {k: v for k, v in event.data.items() if k != "changes"},
+        "data": data,
     }
 
 

@@ -216,6 +216,8 @@ def scan_end_of_support(*, now: datetime, limit: int = 200) -> int:
         .order_by(ProductVersion.end_of_support_date, ProductVersion.id)
         .limit(limit)
     )
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)  # several workers: each notice once
     versions = list(db.session.scalars(stmt))
     for version in versions:
         version.eos_notice_sent_at = now
