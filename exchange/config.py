@@ -65,7 +65,8 @@ WEBHOOK_TIMEOUT_SECONDS = 15
 WORKER_BATCH = 100
 WORKER_LEASE_SECONDS = 300
 WORKER_THREADS = 8
-WORKER_POLL_SECONDS = 0.5
+WORKER_POLL_SECONDS = 0.05
+WORKER_SCAN_SECONDS = 1.0
 
 # E-mail to people. Without MAIL_SMTP_HOST messages are written as .eml files under
 # MAIL_OUTBOX_PATH (default: the "mail" folder in the instance folder).

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 
 from flask import Flask
 
@@ -57,17 +58,33 @@ def _housekeeping() -> int:
 JOBS = [_end_of_support, _deadlines, deliver_due, _mail, _housekeeping]
 
 
-def run(app: Flask, stop: threading.Event | None = None) -> None:
-    """Loop until ``stop`` is set (SIGINT/SIGTERM set it when run from the CLI)."""
-    stop = stop or threading.Event()
-    poll = app.config["WORKER_POLL_SECONDS"]
-    log.info("worker started (poll %.1fs)", poll)
-    while not stop.is_set():
+def _deliveries_once(app: Flask) -> int:
+    with app.app_context():
         try:
+            return deliver_due()
+        except Exception:
+            log.exception("worker job deliver_due failed")
+            db.session.rollback()
+            return 0
+
+
+def run(app: Flask, stop: threading.Event | None = None) -> None:
+    """Loop until ``stop`` is set (SIGINT/SIGTERM set it when run from the CLI).
+
+    Webhook deliveries are looked for every WORKER_POLL_SECONDS (a cheap indexed query),
+    so a change reaches trackers within a fraction of a second; every job, the
+    deliveries included, runs every WORKER_SCAN_SECONDS.
+    """
+    stop = stop or threading.Event()
+    poll, scan = app.config["WORKER_POLL_SECONDS"], app.config["WORKER_SCAN_SECONDS"]
+    log.info("worker started (deliveries every %.2fs, all jobs every %.1fs)", poll, scan)
+    next_scan = 0.0
+    while not stop.is_set():
+        if time.monotonic() >= next_scan:
             done = run_once(app)
-        except Exception:  # a bad round must not end the worker; the next one retries
-            log.exception("worker round failed")
-            done = 0
+            next_scan = time.monotonic() + scan
+        else:
+            done = _deliveries_once(app)
         if not done:
             stop.wait(poll)
     log.info("worker stopped")
