@@ -139,9 +139,20 @@ def _register_blueprints(app: Flask) -> None:
     from exchange.cases.views import bp as cases_bp
     from exchange.members.views import bp as members_bp
     from exchange.notifications.views import bp as notifications_bp
+    from exchange.processes.views import bp as processes_bp
     from exchange.web.health import bp as health_bp
     from exchange.web.views import bp as web_bp
+    from exchange.webhooks.views import bp as webhooks_bp
 
     init_api(app)
-    for bp in (health_bp, auth_bp, web_bp, members_bp, notifications_bp, cases_bp):
+    for bp in (
+        health_bp,
+        auth_bp,
+        web_bp,
+        members_bp,
+        notifications_bp,
+        cases_bp,
+        processes_bp,
+        webhooks_bp,
+    ):
         app.register_blueprint(bp)

@@ -24,6 +24,7 @@
     var holder = document.createElement("div");
     holder.innerHTML = html.trim();
     var row = holder.firstElementChild;
+    row.querySelectorAll("[data-remove-row]").forEach(function (el) { el.hidden = false; });
     container.appendChild(row);
     var first = row.querySelector("input:not([type=hidden]):not([type=checkbox]), select, textarea");
     if (first) first.focus();
