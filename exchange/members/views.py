@@ -10,14 +10,12 @@ at the fields they name.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable
 from datetime import date
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from marshmallow import Schema, ValidationError
 from wtforms import (
     BooleanField,
@@ -33,12 +31,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from exchange.auth import invitations
 from exchange.auth import service as auth_service
 from exchange.auth.actor import actor_for_user
 from exchange.auth.scopes import SCOPES
 from exchange.db import transaction
 from exchange.errors import (
-    BadRequest,
     Forbidden,
     NotFound,
     Problem,
@@ -49,7 +47,6 @@ from exchange.markdown import render_markdown
 from exchange.members import service
 from exchange.members.models import NOTIFICATION_DEFAULTS, MembershipStatus, Role
 from exchange.members.schemas import CommunityIn, MemberPatchIn, ProductIn, ProductVersionIn
-from exchange.notifications import service as notifications
 from exchange.processes import service as processes
 from exchange.zones import known_time_zones
 
@@ -75,8 +72,6 @@ NOTIFICATION_LABELS = {
 
 # Set-password links (invitations): signed with the app's key, valid for seven days,
 # and bound to the password the person has now, so a link works only once.
-SET_PASSWORD_SALT = "set-password"
-SET_PASSWORD_MAX_AGE = 7 * 24 * 3600
 
 
 class CheckboxesField(SelectMultipleField):
@@ -344,54 +339,6 @@ def edit_member():
 # -- users, invitations and set-password links ----------------------------------------
 
 
-def _password_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SET_PASSWORD_SALT)
-
-
-def _password_state(user) -> str:
-    # Changes with every password change, so a used link is dead.
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:20]
-
-
-def _set_password_link(user) -> str:
-    token = _password_serializer().dumps({"email": user.email, "state": _password_state(user)})
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return base + url_for("members.set_password", token=token)
-
-
-def _user_for_token(token: str):
-    refused = BadRequest(
-        "This set-password link is not valid: it has expired, was used already, or is not "
-        "one we made. Ask your member admin for a new one."
-    )
-    try:
-        data = _password_serializer().loads(token, max_age=SET_PASSWORD_MAX_AGE)
-    except BadSignature as exc:  # a bad signature or an expired one
-        raise refused from exc
-    user = service.find_user_by_email(email=data.get("email", ""))
-    if user is None or not user.is_active or data.get("state") != _password_state(user):
-        raise refused
-    return user
-
-
-def _mail_set_password_link(actor, user) -> str:
-    """Queue the invitation mail with a fresh link; returns the link."""
-    link = _set_password_link(user)
-    notifications.queue(
-        to=user.email,
-        template="invitation",
-        kind="invitation",
-        subject=f"{actor.member.name} invites you to the exchange",
-        member=actor.member,
-        link=link,
-        name=user.name,
-        member_name=actor.member.name,
-        inviter=actor.user.name if actor.user else actor.label,
-        days=SET_PASSWORD_MAX_AGE // 86400,
-    )
-    return link
-
-
 def _render_users(actor, *, form=None, invite_form=None, link=None, status=200):
     return render_template(
         "members/users.html",
@@ -437,15 +384,13 @@ def invite_user():
     form = InviteForm(prefix="invite")
 
     def change():
-        user = service.create_user(
+        return invitations.invite(
             actor=actor,
-            member=actor.member,
             email=form.email.data,
             name=form.name.data,
             time_zone=form.time_zone.data,
             roles=form.roles.data,
         )
-        return user, _mail_set_password_link(actor, user)
 
     ok, result = _run(form, change)
     if ok:
@@ -500,11 +445,12 @@ def resend_invitation(user_id):
     """A new set-password link for someone who has not chosen a password yet."""
     actor = _admin_actor()
     user = service.get_user(actor=actor, user_id=user_id)
-    if user.password_hash:
-        flash(f"{user.email} has chosen a password already.", "error")
+    try:
+        with transaction():
+            link = invitations.resend(actor=actor, user=user)
+    except Problem as problem:
+        flash(problem.detail, "error")
         return redirect(url_for("members.users"))
-    with transaction():
-        link = _mail_set_password_link(actor, user)
     flash(f"Sent {user.email} a new set-password link (valid 7 days).")
     return _render_users(actor, link=(user, link))
 
@@ -512,9 +458,11 @@ def resend_invitation(user_id):
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
 def set_password(token):
     """Where an invitation leads: choose a password, then you are signed in."""
-    user = _user_for_token(token)
+    user = invitations.user_for_token(token)
     form = SetPasswordForm()
-    ok, _ = _run(form, lambda: service.set_password(user=user, password=form.password.data))
+    ok, _ = _run(
+        form, lambda: invitations.choose_password(token=token, password=form.password.data)
+    )
     if ok:
         login_user(user)
         flash("Your password is set and you are signed in. Welcome to the exchange.")

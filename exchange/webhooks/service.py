@@ -249,6 +249,9 @@ def list_deliveries(
     cursor: str | None = None,
 ) -> Page:
     """The endpoint's delivery log, newest first."""
+    _require_manager(actor)
+    if endpoint.member_id != actor.member.id:
+        raise NotFound(f"No webhook endpoint {endpoint.id}.")
     stmt = select(Delivery).where(Delivery.endpoint_id == endpoint.id)
     if status:
         stmt = stmt.where(Delivery.status == status)
