@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -39,6 +39,33 @@ def duration(seconds: int | None) -> str:
     return f"{prefix}{minutes} min"
 
 
+def coverage_local(coverage: dict, today: date | None = None) -> list[str]:
+    """A process's weekly hours as the viewer's wall-clock times ("Mon 02:00-12:00"),
+    read for the coming week (daylight saving can shift them by an hour later on)."""
+    if not coverage or coverage.get("mode") != "business_hours":
+        return []
+    zone, viewer = ZoneInfo(coverage.get("time_zone") or "UTC"), viewer_zone()
+    today = today or datetime.now(zone).date()
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    shown = []
+    for window in coverage.get("hours", []):
+        offset = (days.index(window["day"]) - today.weekday()) % 7
+        day = today + timedelta(days=offset)
+        start, end = (_at(day, window[k], zone).astimezone(viewer) for k in ("start", "end"))
+        label = start.strftime("%a %H:%M") + "–" + end.strftime("%H:%M")
+        if end.date() != start.date():
+            label += end.strftime(" (%a)")
+        shown.append(label)
+    return shown
+
+
+def _at(day: date, hhmm: str, zone: ZoneInfo) -> datetime:
+    hours, minutes = (int(x) for x in hhmm.split(":"))
+    return datetime.combine(day, time(0, 0), tzinfo=zone) + timedelta(hours=hours,
+                                                                       minutes=minutes)
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["coverage_local"] = coverage_local

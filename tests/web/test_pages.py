@@ -1,5 +1,7 @@
 """The sign-in, directory and user-administration pages, through real forms."""
 
+import re
+
 from exchange.db import transaction
 from exchange.members import service
 from tests.conftest import PASSWORD, csrf_token_from
@@ -187,3 +189,29 @@ def test_profile_shows_how_to_engage_within_visibility(client, login):
     acme = client.get("/directory/acme").get_data(as_text=True)
     assert "obsolete" in acme and "5.4" in acme
     assert "<strong>array serial number</strong>" in acme  # Markdown rendered
+
+
+def test_an_expired_session_returns_to_the_login_page_and_back(client, make_user):
+    user = make_user()
+    response = client.get("/cases?direction=inbound")
+    assert response.status_code == 302
+    assert "/login?next=" in response.headers["Location"]
+    login_url = response.headers["Location"]
+    token = csrf_token_from(client.get(login_url).get_data(as_text=True))
+    back = client.post(
+        login_url, data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert back.status_code == 302
+    assert back.headers["Location"].endswith("/cases?direction=inbound")
+
+
+def test_coverage_is_also_shown_in_the_viewers_time_zone(client, login):
+    from exchange.demo import load_demo
+
+    load_demo()
+    login(service.find_user_by_email(email="ed@acme.example"), password="exchange-demo")
+    page = client.get("/directory/globex").get_data(as_text=True)
+    # Berlin 08:00-18:00 is 02:00-12:00 in New York (03:00-13:00 in the weeks when only
+    # one of them has changed its clocks).
+    assert "Your time (America/New_York)" in page
+    assert re.search(r"Mon 0[23]:00–1[23]:00", page)
