@@ -77,8 +77,9 @@ def test_concurrent_units_of_work_both_commit(fresh_database_url):
     from exchange import create_app
     from exchange.db import db
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "x",
-                      "DATABASE_URL": fresh_database_url("concurrency")})
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": fresh_database_url("concurrency")}
+    )
     # Real sessions on this app's own database, not the suite's rolled-back connection.
     suite_session, db.session = db.session, db._make_scoped_session({})
     try:

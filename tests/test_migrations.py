@@ -32,40 +32,60 @@ def test_upgrading_a_database_that_holds_cases_keeps_them(fresh_database_url):
     them): an exchange in use must upgrade without losing or breaking anything."""
     from sqlalchemy import text
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "x",
-                      "DATABASE_URL": fresh_database_url("upgrade")})
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": fresh_database_url("upgrade")}
+    )
     with app.app_context():
         flask_migrate.upgrade(revision="2c6883e793ae")  # cases exist from here on
         with db.engine.begin() as conn:
             now = "2026-11-01 10:00:00"
-            conn.execute(text(
-                "INSERT INTO members (id, slug, name, tier, status, description, "
-                "email_domains, created_at, updated_at) VALUES "
-                "(1, 'a', 'A', 'standard', 'active', '', '[]', :t, :t), "
-                "(2, 'b', 'B', 'standard', 'active', '', '[]', :t, :t)"), {"t": now})
-            conn.execute(text(
-                "INSERT INTO processes (id, member_id, name, created_at, updated_at) "
-                "VALUES (1, 2, 'P', :t, :t)"), {"t": now})
-            conn.execute(text(
-                "INSERT INTO process_versions (id, process_id, number, status, content, "
-                "created_at, updated_at, published_at, effective_at) VALUES "
-                "(1, 1, 1, 'published', '{}', :t, :t, :t, :t)"), {"t": now})
-            conn.execute(text(
-                "INSERT INTO cases (id, submitter_id, receiver_id, process_id, "
-                "process_version_id, status, severity, summary, description, customer, "
-                "product_obsolete, intake, test, escalation_level, version, created_at, "
-                "updated_at) VALUES (1, 1, 2, 1, 1, 'open', '1', 's', 'd', '{}', false, "
-                "'{}', false, 0, 1, :t, :t)"), {"t": now})
-            conn.execute(text(
-                "INSERT INTO case_events (id, case_id, sequence, type, side, origin, "
-                "actor_label, data, created_at) VALUES "
-                "(1, 1, 1, 'case.opened', 'submitter', 'web', 'x', '{}', :t)"), {"t": now})
+            conn.execute(
+                text(
+                    "INSERT INTO members (id, slug, name, tier, status, description, "
+                    "email_domains, created_at, updated_at) VALUES "
+                    "(1, 'a', 'A', 'standard', 'active', '', '[]', :t, :t), "
+                    "(2, 'b', 'B', 'standard', 'active', '', '[]', :t, :t)"
+                ),
+                {"t": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO processes (id, member_id, name, created_at, updated_at) "
+                    "VALUES (1, 2, 'P', :t, :t)"
+                ),
+                {"t": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO process_versions (id, process_id, number, status, content, "
+                    "created_at, updated_at, published_at, effective_at) VALUES "
+                    "(1, 1, 1, 'published', '{}', :t, :t, :t, :t)"
+                ),
+                {"t": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO cases (id, submitter_id, receiver_id, process_id, "
+                    "process_version_id, status, severity, summary, description, customer, "
+                    "product_obsolete, intake, test, escalation_level, version, created_at, "
+                    "updated_at) VALUES (1, 1, 2, 1, 1, 'open', '1', 's', 'd', '{}', false, "
+                    "'{}', false, 0, 1, :t, :t)"
+                ),
+                {"t": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO case_events (id, case_id, sequence, type, side, origin, "
+                    "actor_label, data, created_at) VALUES "
+                    "(1, 1, 1, 'case.opened', 'submitter', 'web', 'x', '{}', :t)"
+                ),
+                {"t": now},
+            )
         flask_migrate.upgrade()
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM cases")).scalar() == 1
             assert conn.execute(text("SELECT count(*) FROM case_events")).scalar() == 1
-            assert conn.execute(text(
-                "SELECT response_used_seconds FROM cases")).scalar() == 0
+            assert conn.execute(text("SELECT response_used_seconds FROM cases")).scalar() == 0
             if db.engine.dialect.name == "sqlite":
                 assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         db.engine.dispose()

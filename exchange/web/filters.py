@@ -52,7 +52,7 @@ def coverage_local(coverage: dict, today: date | None = None) -> list[str]:
         offset = (days.index(window["day"]) - today.weekday()) % 7
         day = today + timedelta(days=offset)
         start, end = (_at(day, window[k], zone).astimezone(viewer) for k in ("start", "end"))
-        label = start.strftime("%a %H:%M") + "–" + end.strftime("%H:%M")
+        label = start.strftime("%a %H:%M") + "\u2013" + end.strftime("%H:%M")
         if end.date() != start.date():
             label += end.strftime(" (%a)")
         shown.append(label)
@@ -61,8 +61,7 @@ def coverage_local(coverage: dict, today: date | None = None) -> list[str]:
 
 def _at(day: date, hhmm: str, zone: ZoneInfo) -> datetime:
     hours, minutes = (int(x) for x in hhmm.split(":"))
-    return datetime.combine(day, time(0, 0), tzinfo=zone) + timedelta(hours=hours,
-                                                                       minutes=minutes)
+    return datetime.combine(day, time(0, 0), tzinfo=zone) + timedelta(hours=hours, minutes=minutes)
 
 
 def register_filters(app: Flask) -> None:

@@ -214,4 +214,4 @@ def test_coverage_is_also_shown_in_the_viewers_time_zone(client, login):
     # Berlin 08:00-18:00 is 02:00-12:00 in New York (03:00-13:00 in the weeks when only
     # one of them has changed its clocks).
     assert "Your time (America/New_York)" in page
-    assert re.search(r"Mon 0[23]:00–1[23]:00", page)
+    assert re.search("Mon 0[23]:00\u20131[23]:00", page)
