@@ -53,3 +53,16 @@ def patch_schema(schema_cls: type[Schema], name: str) -> type[Schema]:
         field.load_default = missing
         declared[key] = field
     return Schema.from_dict(declared, name=name)
+
+
+def load_or_422(schema: Schema, data: dict, detail: str | None = None) -> dict:
+    """Validate ``data`` with ``schema`` as a service does: every caller (API, pages, CLI,
+    demo data) meets the same rules, and a failure is a 422 naming each field."""
+    from marshmallow import ValidationError
+
+    from exchange.errors import ValidationFailed, flatten_errors
+
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise ValidationFailed(detail, errors=flatten_errors(exc.messages)) from exc

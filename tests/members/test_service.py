@@ -407,3 +407,23 @@ def test_users_are_stored_with_their_member(admin, engineer, member):
     stored = db.session.get(User, engineer.id)
     assert stored.member_id == member.id
     assert {u.id for u in db.session.get(Member, member.id).users} == {admin.id, engineer.id}
+
+
+def test_services_apply_the_same_field_rules_as_the_api(make_user):
+    from exchange.auth.actor import actor_for_user
+    from exchange.errors import ValidationFailed
+    from exchange.members.service import communities, products
+
+    admin = make_user(roles=["admin"])
+    actor = actor_for_user(admin)
+    with pytest.raises(ValidationFailed) as bad_site:
+        service.update_member(
+            actor=actor, member=admin.member, changes={"website": "not a url", "name": "x" * 300}
+        )
+    assert set(bad_site.value.errors) == {"website", "name"}
+    with pytest.raises(ValidationFailed) as bad_product:
+        products.create_product(actor=actor, member=admin.member, name="")
+    assert "name" in bad_product.value.errors
+    with pytest.raises(ValidationFailed) as bad_community:
+        communities.create_community(actor=actor, slug="ok", name="")
+    assert "name" in bad_community.value.errors

@@ -11,7 +11,9 @@ from sqlalchemy import select
 from exchange.db import db, utcnow
 from exchange.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
 from exchange.members.models import Community, CommunityMembership, Member, MembershipStatus
+from exchange.members.schemas import CommunityIn
 from exchange.members.service.members import SLUG_RE, get_member, require_admin_of
+from exchange.schemas import load_or_422
 
 
 def community_slugs_of(member: Member) -> set[str]:
@@ -52,6 +54,8 @@ def list_communities(*, actor) -> list[Community]:
 
 def create_community(*, actor, slug: str, name: str, description: str = "") -> Community:
     require_admin_of(actor, actor.member)
+    checked = load_or_422(CommunityIn(), {"slug": slug, "name": name, "description": description})
+    slug, name, description = checked["slug"], checked["name"], checked["description"]
     if not SLUG_RE.match(slug or ""):
         raise ValidationFailed(
             errors={"slug": ["Use 1-40 lowercase letters, digits and inner hyphens."]}

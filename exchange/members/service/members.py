@@ -22,7 +22,9 @@ from exchange.members.models import (
     Role,
     User,
 )
+from exchange.members.schemas import MemberPatchIn
 from exchange.pagination import Page, paginate
+from exchange.schemas import load_or_422
 from exchange.zones import known_time_zones
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
@@ -131,9 +133,10 @@ def create_member(*, slug: str, name: str, tier: str = MemberTier.standard, **fi
 def update_member(*, actor, member: Member, changes: dict) -> Member:
     """A member admin edits their own member's profile."""
     require_admin_of(actor, member)
-    for key, value in changes.items():
+    for key in changes:
         if key not in ADMIN_MEMBER_FIELDS:
             raise ValidationFailed(errors={key: ["Not changeable here."]})
+    for key, value in load_or_422(MemberPatchIn(), changes).items():
         setattr(member, key, value)
     db.session.flush()
     return member

@@ -16,7 +16,9 @@ from sqlalchemy import select
 from exchange.db import db, get_by_id
 from exchange.errors import AlreadyExists, NotFound, ValidationFailed
 from exchange.members.models import Member, Product, ProductVersion
+from exchange.members.schemas import ProductIn
 from exchange.members.signals import end_of_support_approaching
+from exchange.schemas import load_or_422
 
 # "At least six months" as days: 183 covers every six-month span of the calendar.
 SIX_MONTHS = timedelta(days=183)
@@ -89,6 +91,11 @@ def create_product(
     *, actor, member: Member, name: str, description: str = "", versions: list[dict] | None = None
 ) -> Product:
     _require_writer(actor, member)
+    checked = load_or_422(
+        ProductIn(),
+        {"name": name, "description": description, "versions": _plain_versions(versions or [])},
+    )
+    name, description, versions = checked["name"], checked["description"], checked["versions"]
     if db.session.scalar(
         select(Product.id).where(Product.member_id == member.id, Product.name == name)
     ):
@@ -226,3 +233,11 @@ def scan_end_of_support(*, now: datetime, limit: int = 200) -> int:
         )
     db.session.flush()
     return len(versions)
+
+
+def _plain_versions(versions: list[dict]) -> list[dict]:
+    """Versions as the schema reads them (dates as ISO text)."""
+    return [
+        {k: v.isoformat() if isinstance(v, date) else v for k, v in item.items()}
+        for item in versions
+    ]
