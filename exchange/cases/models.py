@@ -57,6 +57,7 @@ class Case(db.Model):
         Index("ix_cases_autoclose_notice", "autoclose_notice_at"),
         Index("ix_cases_autoclose", "autoclose_at"),
         Index("ix_cases_inactivity", "inactivity_reminder_at"),
+        Index("ix_cases_product_check", "product_obsolete", "product_version_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,9 +73,7 @@ class Case(db.Model):
     product: Mapped[dict | None] = mapped_column(JSON)
     product_obsolete: Mapped[bool] = mapped_column(default=False)
     # The receiver's listed version the case names, when it lists it (lifecycle checks).
-    product_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("product_versions.id"), index=True
-    )
+    product_version_id: Mapped[int | None] = mapped_column(ForeignKey("product_versions.id"))
     intake: Mapped[dict] = mapped_column(JSON, default=dict)
     test: Mapped[bool] = mapped_column(default=False)
 
