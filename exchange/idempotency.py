@@ -120,6 +120,13 @@ def forget_old_keys(*, now: datetime, limit: int = 1000) -> int:
     from exchange.db import transaction
 
     cutoff = now - timedelta(hours=current_app.config["IDEMPOTENCY_KEY_HOURS"])
+    if (
+        db.session.scalar(
+            select(IdempotencyKey.id).where(IdempotencyKey.created_at < cutoff).limit(1)
+        )
+        is None
+    ):
+        return 0
     with transaction():
         old = list(
             db.session.scalars(

@@ -39,8 +39,11 @@ def run_once(app: Flask) -> int:
 
 
 def _end_of_support() -> int:
+    now = utcnow()
+    if not products.end_of_support_due(now=now):
+        return 0
     with transaction():
-        return products.scan_end_of_support(now=utcnow())
+        return products.scan_end_of_support(now=now)
 
 
 def _deadlines() -> int:

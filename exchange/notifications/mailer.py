@@ -80,6 +80,8 @@ def send_due(*, now: datetime, limit: int = 50) -> int:
         .order_by(Message.next_attempt_at, Message.id)
         .limit(limit)
     )
+    if db.session.scalar(stmt.with_only_columns(Message.id)) is None:
+        return 0
     if db.engine.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     with transaction():

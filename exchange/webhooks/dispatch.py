@@ -62,6 +62,15 @@ def claim(*, now: datetime, limit: int, lease: timedelta) -> list[int]:
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
     )
+    # Idle rounds stay read-only: a cheap look through the due index first, so an idle
+    # worker does not take SQLite's write lock many times a second.
+    anything = (
+        select(Delivery.id)
+        .where(Delivery.status == DeliveryStatus.pending, Delivery.next_attempt_at <= now)
+        .limit(1)
+    )
+    if db.session.scalar(anything) is None:
+        return []
     if db.engine.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=Delivery)
     with transaction():

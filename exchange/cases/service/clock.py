@@ -39,6 +39,14 @@ def _due(column, fired, now: datetime, limit: int):
     return list(db.session.scalars(stmt))
 
 
+def _anything_due(column, fired, now: datetime) -> bool:
+    stmt = select(Case.id).where(column <= now)
+    if fired is not None:
+        stmt = stmt.where(fired.is_(None))
+    # A read only: the worker's app context ends it (no write lock on SQLite when idle).
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
 def _response_overdue(case: Case, now: datetime) -> None:
     case.response_breached_at = case.response_due_at
     record(
@@ -177,6 +185,8 @@ def _flag_obsolete_products(now: datetime, limit: int) -> int:
         .order_by(Case.id)
         .limit(limit)
     )
+    if db.session.scalar(stmt.with_only_columns(Case.id)) is None:
+        return 0
     flagged = 0
     with transaction():
         for case in db.session.scalars(stmt):
@@ -212,6 +222,8 @@ def scan_deadlines(*, now: datetime, limit: int = 200) -> int:
     while True:
         fired = 0
         for column, done, fire in jobs:
+            if not _anything_due(column, done, now):
+                continue  # stay read-only when idle (no write lock on SQLite)
             with transaction():
                 for case in _due(column, done, now, limit):
                     fire(case, now)

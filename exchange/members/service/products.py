@@ -210,6 +210,21 @@ def find_product_version(*, member: Member, name: str, version: str) -> ProductV
     )
 
 
+def _announcements_due(now: datetime):
+    horizon = now.date() + timedelta(days=current_app.config["END_OF_SUPPORT_NOTICE_DAYS"])
+    return select(ProductVersion).where(
+        ProductVersion.eos_notice_sent_at.is_(None),
+        ProductVersion.end_of_support_date <= horizon,
+        ProductVersion.end_of_support_date >= now.date(),
+    )
+
+
+def end_of_support_due(*, now: datetime) -> bool:
+    """Whether any version is to be announced (read-only, for an idle worker)."""
+    stmt = _announcements_due(now).with_only_columns(ProductVersion.id).limit(1)
+    return db.session.scalar(stmt) is not None
+
+
 def scan_end_of_support(*, now: datetime, limit: int = 200) -> int:
     """Announce, once each, versions whose end of support is near (source 000 §4.2)."""
     horizon = now.date() + timedelta(days=current_app.config["END_OF_SUPPORT_NOTICE_DAYS"])
