@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test test-sqlite test-postgres install chromium lint format clean
+.PHONY: run test test-sqlite test-postgres install chromium lint format clean bench
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,18 @@ test-sqlite: $(STAMP) chromium
 
 test-postgres: $(STAMP) chromium
 	scripts/with-postgres $(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+# Benchmarks (issue 8; not part of `make test`): SQLite, then a throwaway PostgreSQL
+# cluster; prints the table, writes bench/results/latest.json and docs/benchmarks.md.
+# BENCH_ARGS="--quick" for a smoke check, "--db sqlite" for one database, "--profile".
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "installing Debian's wrk for the benchmarks"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -qq wrk || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk; }; }
+	scripts/with-postgres $(PY) -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check exchange tests examples
