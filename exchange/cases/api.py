@@ -12,6 +12,7 @@ from exchange.auth.actor import current_actor, requires
 from exchange.cases import service
 from exchange.cases.documents import case_document
 from exchange.cases.schemas import (
+    CASE_OUT,
     AcceptIn,
     AnswerIn,
     AssignIn,
@@ -74,7 +75,7 @@ class Cases(MethodView):
             if replayed is not None:
                 return replayed
             case = service.open_case(actor=actor, **data)
-            body = CaseOut().dump(_document(actor, case))
+            body = CASE_OUT.dump(_document(actor, case))
             headers = {
                 "Location": url_for("cases_api.CaseItem", case_id=case.id),
                 "ETag": service.etag(case),

@@ -213,3 +213,8 @@ class EventArgs(Schema):
         validate=validate.Range(min=0, max=2**63 - 1),
         metadata={"description": "Only events with a higher sequence."},
     )
+
+
+# Dumping is stateless, and building a schema costs more than using one: one instance
+# serves every case document the API and the webhooks write.
+CASE_OUT = CaseOut()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from exchange.cases.documents import case_document
 from exchange.cases.models import Case, CaseEvent, Note, Side
-from exchange.cases.schemas import CaseOut
+from exchange.cases.schemas import CASE_OUT
 from exchange.cases.signals import case_event
 from exchange.db import db, utcnow
 from exchange.members.models import Member
@@ -60,7 +60,7 @@ def on_case_event(case: Case, *, event: CaseEvent, actor, **_) -> None:
         if not _wanted(endpoint, partner, actor):
             continue
         if side not in documents:
-            documents[side] = CaseOut().dump(case_document(case, side, event.created_at))
+            documents[side] = CASE_OUT.dump(case_document(case, side, event.created_at))
         service.enqueue(
             endpoint=endpoint,
             event_type=event.type,
