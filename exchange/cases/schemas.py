@@ -101,7 +101,11 @@ class CasePageOut(page_schema(CaseOut, "CaseList")):
     counts = fields.Dict(
         keys=fields.Str(),
         values=fields.Int(),
-        metadata={"description": "Cases per status (test cases excluded)."},
+        allow_none=True,
+        metadata={
+            "description": "Cases per status (test cases excluded); on the first "
+            "page only (null on later pages or with counts=false)."
+        },
     )
 
 
@@ -116,6 +120,9 @@ class CaseListArgs(ListArgs):
     updated_after = fields.AwareDateTime()
     q = fields.Str(validate=validate.Length(max=200))
     test = fields.Bool()
+    counts = fields.Bool(
+        metadata={"description": "Count per status on the first page (default true)."}
+    )
 
 
 class CasePatchIn(Schema):

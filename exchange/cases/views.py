@@ -59,6 +59,7 @@ def index():
     except ValidationError as exc:
         raise ValidationFailed(errors=flatten_errors(exc.messages)) from exc
     limit, cursor = args.pop("limit", None), args.pop("cursor", None)
+    args.pop("counts", None)
     page = service.list_cases(actor=actor, limit=limit, cursor=cursor, **args)
     now = utcnow()
     rows = [case_document(c, service.side_of(actor, c), now) for c in page.items]

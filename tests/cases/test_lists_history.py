@@ -388,3 +388,14 @@ def test_each_event_type_sends_its_signal_once_per_action(case_world, fired):
     assert globex.patch(url(), json={"reference": None}).status_code == 200  # already None
     assert acme.post(url("/notes"), json={"body": ""}).status_code == 422
     assert fired == []
+
+
+def test_counts_come_with_the_first_page_only(case_world):
+    for _ in range(3):
+        case_world.open_case()
+    first = case_world.acme.api.get("/api/v1/cases?limit=2").json
+    assert first["counts"]["open"] >= 3
+    later = case_world.acme.api.get(first["next"]).json
+    assert later["counts"] is None
+    skipped = case_world.acme.api.get("/api/v1/cases?limit=2&counts=false").json
+    assert skipped["counts"] is None and len(skipped["items"]) == 2
