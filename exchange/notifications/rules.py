@@ -17,9 +17,12 @@ users (and the designated support contact) are always mailed.
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from exchange.cases.models import Case, CaseEvent
+from exchange.db import db
 from exchange.members import service as members
-from exchange.members.models import Member, Role
+from exchange.members.models import Member, Role, User
 from exchange.notifications import service
 
 HEADLINES = {
@@ -36,17 +39,27 @@ HEADLINES = {
 }
 
 
-def _person(member: Member, email: str | None, kind: str) -> str | None:
+def _person(member: Member, email: str | None, kind: str, users: dict | None = None) -> str | None:
     """``email`` if it may be mailed ``kind``: a user of ``member`` who wants it, or an
-    address that is not a user (a contact, the designated support contact)."""
+    address that is not a user (a contact, the designated support contact). ``users``
+    maps addresses to users already looked up (one query for all of an event's)."""
     if not email:
         return None
-    user = members.find_user_by_email(email=email)
+    user = (
+        users.get(email.lower()) if users is not None else members.find_user_by_email(email=email)
+    )
     if user is None:
         return email
     if user.member_id != member.id or not user.wants(kind):
         return None
     return user.email
+
+
+def _users_for(addresses) -> dict:
+    wanted = {a.strip().lower() for a in addresses if a}
+    if not wanted:
+        return {}
+    return {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(wanted)))}
 
 
 def _engineer(case: Case, side: str):
@@ -101,8 +114,9 @@ def recipients(case: Case, event: CaseEvent) -> tuple[str, list[tuple[Member, st
         submitting = _engineer(case, "submitter")
         found = [(m, a) for m, a in found if submitting and a == submitting.email]
     seen, result = set(), []
+    users = _users_for(a for _, a in found)
     for member, address in found:
-        address = _person(member, address, kind)
+        address = _person(member, address, kind, users)
         if address and address not in seen:
             seen.add(address)
             result.append((member, address))
