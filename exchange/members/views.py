@@ -16,7 +16,6 @@ from datetime import date
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
-from marshmallow import Schema, ValidationError
 from wtforms import (
     BooleanField,
     DateField,
@@ -37,17 +36,17 @@ from exchange.auth.actor import actor_for_user
 from exchange.auth.scopes import SCOPES
 from exchange.db import transaction
 from exchange.errors import (
-    Forbidden,
     NotFound,
     Problem,
-    ValidationFailed,
-    flatten_errors,
 )
 from exchange.markdown import render_markdown
 from exchange.members import service
 from exchange.members.models import NOTIFICATION_DEFAULTS, MembershipStatus, Role
 from exchange.members.schemas import CommunityIn, MemberPatchIn, ProductIn, ProductVersionIn
 from exchange.processes import service as processes
+from exchange.web.forms import admin_actor as _admin_actor
+from exchange.web.forms import load as _load
+from exchange.web.forms import run as _run
 from exchange.zones import known_time_zones
 
 bp = Blueprint("members", __name__, template_folder="templates")
@@ -170,65 +169,6 @@ def _page_globals():
 
 def _actor():
     return actor_for_user(current_user)
-
-
-def _admin_actor():
-    """The signed-in member admin as an actor; anyone else gets the 403 page."""
-    if not current_user.has_role(Role.admin):
-        raise Forbidden("Only a member admin may use the admin pages.")
-    return _actor()
-
-
-def _load(schema: Schema, data: dict) -> dict:
-    """Check form data with the API's schema for the same change (the same rules)."""
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        raise ValidationFailed(errors=flatten_errors(exc.messages)) from exc
-
-
-def _attach_errors(form: FlaskForm, problem: Problem, fallback: str | None = None) -> None:
-    """Show the service's field messages at the matching form fields (``email_domains.2``
-    at ``email_domains``); a message no field takes goes to ``fallback`` or a flash."""
-    placed = False
-    for name, messages in problem.errors.items():
-        field = form._fields.get(name) or form._fields.get(name.split(".")[0])
-        if field is not None:
-            field.errors = [*field.errors, *messages]
-            placed = True
-    if not placed and fallback:
-        field = form._fields[fallback]
-        field.errors = [*field.errors, problem.detail]
-        placed = True
-    if not placed:
-        flash(problem.detail, "error")
-
-
-def _run(form: FlaskForm, change: Callable, fallback: str | None = None):
-    """Validate ``form`` and make the change in one transaction. Returns (ok, result);
-    on failure the messages are at the form's fields and a flash says nothing was saved.
-    A 403 or 404 is not about the form: it shows the error page."""
-    if not form.validate_on_submit():
-        if form.is_submitted():
-            expired = "csrf_token" in form._fields and form.csrf_token.errors
-            flash(
-                "This form expired; reload the page and try again."
-                if expired
-                else "Nothing was saved: correct the marked fields.",
-                "error",
-            )
-        return False, None
-    try:
-        with transaction():
-            result = change()
-    except Problem as problem:
-        if problem.status in (401, 403, 404):
-            raise
-        _attach_errors(form, problem, fallback)
-        if form.errors:
-            flash(f"Nothing was saved: {problem.detail}", "error")
-        return False, None
-    return True, result
 
 
 def _blank(form_class: type[FlaskForm], **kwargs) -> FlaskForm:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -25,15 +24,15 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from exchange.auth.actor import actor_for_user
 from exchange.db import transaction, utcnow
-from exchange.errors import Forbidden, NotFound, Problem, ValidationFailed, flatten_errors
+from exchange.errors import NotFound, Problem, ValidationFailed, flatten_errors
 from exchange.members import service as members
-from exchange.members.models import Role
 from exchange.processes import service
 from exchange.processes.defaults import DAYS, STANDARD_SEVERITIES
 from exchange.processes.models import ContactRole
 from exchange.processes.schemas import FIELD_TYPES, SECTIONS, DiffArgs
+from exchange.web.forms import admin_actor as _admin_actor
+from exchange.web.forms import run as _run
 from exchange.zones import known_time_zones
 
 bp = Blueprint("processes", __name__, template_folder="templates")
@@ -85,49 +84,6 @@ def _sorted_zones() -> list[str]:
 @bp.context_processor
 def _page_globals():
     return {"time_zones": _sorted_zones()}
-
-
-def _admin_actor():
-    """The signed-in member admin as an actor; anyone else gets the 403 page."""
-    if not current_user.has_role(Role.admin):
-        raise Forbidden("Only a member admin may use the admin pages.")
-    return actor_for_user(current_user)
-
-
-def _attach_errors(form: FlaskForm, problem: Problem) -> None:
-    placed = False
-    for name, messages in problem.errors.items():
-        field = form._fields.get(name) or form._fields.get(name.split(".")[0])
-        if field is not None:
-            field.errors = [*field.errors, *messages]
-            placed = True
-    if not placed:
-        flash(problem.detail, "error")
-
-
-def _run(form: FlaskForm, change: Callable):
-    """Validate ``form`` and make the change in one transaction; returns (ok, result)."""
-    if not form.validate_on_submit():
-        if form.is_submitted():
-            expired = "csrf_token" in form._fields and form.csrf_token.errors
-            flash(
-                "This form expired; reload the page and try again."
-                if expired
-                else "Nothing was saved: correct the marked fields.",
-                "error",
-            )
-        return False, None
-    try:
-        with transaction():
-            result = change()
-    except Problem as problem:
-        if problem.status in (401, 403, 404):
-            raise
-        _attach_errors(form, problem)
-        if form.errors:
-            flash(f"Nothing was saved: {problem.detail}", "error")
-        return False, None
-    return True, result
 
 
 def _own_process(actor, process_id: int):

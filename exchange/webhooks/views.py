@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from marshmallow import Schema, ValidationError
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -27,10 +26,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from exchange.auth.actor import actor_for_user
 from exchange.db import transaction
-from exchange.errors import Forbidden, Problem, ValidationFailed, flatten_errors
-from exchange.members.models import Role
+from exchange.errors import Problem
+from exchange.web.forms import admin_actor as _admin_actor
+from exchange.web.forms import load as _load
+from exchange.web.forms import run as _run
 from exchange.webhooks import service
 from exchange.webhooks.models import DeliveryStatus
 from exchange.webhooks.schemas import EndpointIn, EndpointPatchIn, RecoverIn, RotateIn
@@ -66,56 +66,6 @@ class RecoverForm(FlaskForm):
 
 
 # -- helpers --------------------------------------------------------------------------
-
-
-def _admin_actor():
-    """The signed-in member admin as an actor; anyone else gets the 403 page."""
-    if not current_user.has_role(Role.admin):
-        raise Forbidden("Only a member admin may use the admin pages.")
-    return actor_for_user(current_user)
-
-
-def _load(schema: Schema, data: dict) -> dict:
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        raise ValidationFailed(errors=flatten_errors(exc.messages)) from exc
-
-
-def _attach_errors(form: FlaskForm, problem: Problem) -> None:
-    placed = False
-    for name, messages in problem.errors.items():
-        field = form._fields.get(name) or form._fields.get(name.split(".")[0])
-        if field is not None:
-            field.errors = [*field.errors, *messages]
-            placed = True
-    if not placed:
-        flash(problem.detail, "error")
-
-
-def _run(form: FlaskForm, change: Callable):
-    """Validate ``form`` and make the change in one transaction; returns (ok, result)."""
-    if not form.validate_on_submit():
-        if form.is_submitted():
-            expired = "csrf_token" in form._fields and form.csrf_token.errors
-            flash(
-                "This form expired; reload the page and try again."
-                if expired
-                else "Nothing was saved: correct the marked fields.",
-                "error",
-            )
-        return False, None
-    try:
-        with transaction():
-            result = change()
-    except Problem as problem:
-        if problem.status in (401, 403, 404):
-            raise
-        _attach_errors(form, problem)
-        if form.errors:
-            flash(f"Nothing was saved: {problem.detail}", "error")
-        return False, None
-    return True, result
 
 
 def _event_choices(extra: list[str] = ()) -> list[SelectChoice]:
