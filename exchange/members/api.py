@@ -163,22 +163,24 @@ class ClientItem(MethodView):
             return auth_service.revoke_client(actor=actor, client=client)
 
 
+def _version_body(version, today) -> dict:
+    # Raw values: the response schema dumps them (dumping twice fails on dates).
+    return {
+        "id": version.id,
+        "version": version.version,
+        "release_date": version.release_date,
+        "end_of_support_date": version.end_of_support_date,
+        "status": version.status_on(today),
+    }
+
+
 def _product_body(product, versions, today) -> dict:
     return {
         "id": product.id,
         "member": product.member.slug,
         "name": product.name,
         "description": product.description,
-        "versions": [
-            {
-                "id": v.id,
-                "version": v.version,
-                "release_date": v.release_date,
-                "end_of_support_date": v.end_of_support_date,
-                "status": v.status_on(today),
-            }
-            for v in versions
-        ],
+        "versions": [_version_body(v, today) for v in versions],
         "warnings": products.lifecycle_warnings(product),
     }
 
@@ -254,14 +256,7 @@ class ProductVersions(MethodView):
                 product=products.get_product(product_id=product_id),
                 data=data,
             )
-            # Raw values: the response schema dumps them (dumping twice fails on dates).
-            return {
-                "id": version.id,
-                "version": version.version,
-                "release_date": version.release_date,
-                "end_of_support_date": version.end_of_support_date,
-                "status": version.status_on(date.today()),
-            }
+            return _version_body(version, date.today())
 
 
 @blp.route("/product-versions/<int:version_id>")
@@ -277,13 +272,7 @@ class ProductVersionItem(MethodView):
                 version=products.get_version(version_id=version_id),
                 changes=changes,
             )
-            return {
-                "id": version.id,
-                "version": version.version,
-                "release_date": version.release_date,
-                "end_of_support_date": version.end_of_support_date,
-                "status": version.status_on(date.today()),
-            }
+            return _version_body(version, date.today())
 
     @blp.response(204)
     @requires("processes:write")
