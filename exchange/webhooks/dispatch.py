@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 from cryptography.fernet import InvalidToken
 from flask import current_app
 from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from exchange.db import db, transaction, utcnow
 from exchange.webhooks import service
@@ -208,9 +208,8 @@ def deliver_due(*, now: datetime | None = None, clock=utcnow) -> int:
     if not ids:
         return 0
     with transaction():
-        deliveries = list(
-            db.session.scalars(select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id))
-        )
+        deliveries = _load(ids)
+        order = [d.id for d in deliveries]
         requests = [_prepare(d, started) for d in deliveries]
     timeout = config["WEBHOOK_TIMEOUT_SECONDS"]
     allow_private = bool(config.get("WEBHOOKS_ALLOW_PRIVATE_NETWORKS"))
@@ -225,6 +224,19 @@ def deliver_due(*, now: datetime | None = None, clock=utcnow) -> int:
         results = list(pool.map(send, requests))
     finished = now or clock()
     with transaction():
-        for delivery_id, result in zip([d.id for d in deliveries], results, strict=True):
-            record(db.session.get(Delivery, delivery_id), result, finished)
+        # One query for the round (the rows from before the posts are expired by now).
+        loaded = {d.id: d for d in _load(ids)}
+        for delivery_id, result in zip(order, results, strict=True):
+            record(loaded[delivery_id], result, finished)
     return len(results)
+
+
+def _load(ids: list[int]) -> list[Delivery]:
+    """The round's deliveries with their endpoints (and members), in id order."""
+    stmt = (
+        select(Delivery)
+        .where(Delivery.id.in_(ids))
+        .options(selectinload(Delivery.endpoint).selectinload(WebhookEndpoint.member))
+        .order_by(Delivery.id)
+    )
+    return list(db.session.scalars(stmt))
