@@ -80,7 +80,9 @@ LOG_LEVEL = "INFO"
 # WORKER_BATCH = 100
 # WORKER_LEASE_SECONDS = 300
 # WORKER_THREADS = 8
-# WORKER_POLL_SECONDS = 0.5
+# WORKER_POLL_SECONDS = 0.05
+# WORKER_SCAN_SECONDS = 1.0
+# IDEMPOTENCY_KEY_HOURS = 48
 # (exchange serve starts no worker of its own when the environment has
 # EXCHANGE_SERVE_WORKER=0; that is an environment variable, not a setting.)
 

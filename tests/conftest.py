@@ -249,3 +249,42 @@ def login(client):
         return client
 
     return do
+
+
+class SessionCaller:
+    """A person signed in through the real login form, calling the API with the session
+    cookie and the page's CSRF token (as the exchange's own pages do)."""
+
+    def __init__(self, http, csrf_token: str):
+        self.http, self.csrf_token = http, csrf_token
+
+    def _headers(self, method, headers):
+        extra = {"X-CSRFToken": self.csrf_token} if method != "GET" else {}
+        return {**extra, **(headers or {})}
+
+    def get(self, url, headers=None, **kw):
+        return self.http.get(url, headers=self._headers("GET", headers), **kw)
+
+    def post(self, url, headers=None, **kw):
+        return self.http.post(url, headers=self._headers("POST", headers), **kw)
+
+    def patch(self, url, headers=None, **kw):
+        return self.http.patch(url, headers=self._headers("PATCH", headers), **kw)
+
+
+def browser_sign_in(app, email: str, password: str) -> SessionCaller:
+    """A fresh browser (its own cookie jar) signed in through the login form."""
+    http = app.test_client()
+    page = http.get("/login")
+    response = http.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    home = http.get("/")
+    assert home.status_code == 200
+    return SessionCaller(http, csrf_token_from(home.get_data(as_text=True)))

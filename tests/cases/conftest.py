@@ -21,7 +21,7 @@ from exchange.db import db, transaction
 from exchange.demo import load_demo
 from exchange.members import service as members
 from exchange.members.models import Member, User
-from tests.conftest import ApiCaller, csrf_token_from
+from tests.conftest import ApiCaller, SessionCaller, browser_sign_in
 
 CASE_SCOPES = ("cases:read", "cases:write")
 
@@ -91,27 +91,6 @@ def acme_case(**overrides) -> dict:
     return body
 
 
-class SessionCaller:
-    """A person signed in through the real login form, calling the API with the session
-    cookie and the page's CSRF token (as our own pages do)."""
-
-    def __init__(self, http, csrf_token: str):
-        self.http, self.csrf_token = http, csrf_token
-
-    def _headers(self, method, headers):
-        extra = {"X-CSRFToken": self.csrf_token} if method != "GET" else {}
-        return {**extra, **(headers or {})}
-
-    def get(self, url, headers=None, **kw):
-        return self.http.get(url, headers=self._headers("GET", headers), **kw)
-
-    def post(self, url, headers=None, **kw):
-        return self.http.post(url, headers=self._headers("POST", headers), **kw)
-
-    def patch(self, url, headers=None, **kw):
-        return self.http.patch(url, headers=self._headers("PATCH", headers), **kw)
-
-
 @dataclass
 class Party:
     member: Member
@@ -139,20 +118,7 @@ class CaseWorld:
 
     def sign_in(self, user: User) -> SessionCaller:
         """A fresh browser (its own cookie jar) signed in as ``user``."""
-        http = self.app.test_client()
-        page = http.get("/login")
-        response = http.post(
-            "/login",
-            data={
-                "email": user.email,
-                "password": self.app.config["DEMO_PASSWORD"],
-                "csrf_token": csrf_token_from(page.get_data(as_text=True)),
-            },
-        )
-        assert response.status_code == 302, response.get_data(as_text=True)
-        home = http.get("/")
-        assert home.status_code == 200
-        return SessionCaller(http, csrf_token_from(home.get_data(as_text=True)))
+        return browser_sign_in(self.app, user.email, self.app.config["DEMO_PASSWORD"])
 
     def open_case(self, caller=None, **overrides) -> dict:
         """Open a case over the API (acme -> globex unless told otherwise)."""

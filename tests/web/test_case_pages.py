@@ -9,7 +9,7 @@ import pytest
 from exchange.cases.models import Case
 from exchange.demo import load_demo
 from exchange.members import service as members
-from tests.conftest import csrf_token_from
+from tests.conftest import browser_sign_in, csrf_token_from
 
 
 @pytest.fixture()
@@ -22,14 +22,7 @@ def demo(app, tmp_path):
 
 
 def sign_in(app, email):
-    browser = app.test_client()
-    page = browser.get("/login").get_data(as_text=True)
-    response = browser.post(
-        "/login",
-        data={"email": email, "password": "exchange-demo", "csrf_token": csrf_token_from(page)},
-    )
-    assert response.status_code == 302
-    return browser
+    return browser_sign_in(app, email, "exchange-demo").http
 
 
 def form_of(browser, url):

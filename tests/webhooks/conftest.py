@@ -39,7 +39,7 @@ from exchange.members import service as members
 from exchange.members.models import Member, User
 from exchange.webhooks import dispatch, signing
 from exchange.webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
-from tests.conftest import ApiCaller, csrf_token_from
+from tests.conftest import ApiCaller, SessionCaller, browser_sign_in
 
 REPO = Path(__file__).resolve().parents[2]
 TRACKER_SCOPES = ("cases:read", "cases:write", "webhooks:manage")
@@ -419,23 +419,6 @@ def globex_case(**overrides) -> dict:
     return body
 
 
-class SessionCaller:
-    """A person signed in through the login form, calling the API with the session
-    cookie and the page's CSRF token, as the exchange's own pages do."""
-
-    def __init__(self, http, csrf_token: str):
-        self.http, self.csrf_token = http, csrf_token
-
-    def get(self, url, **kw):
-        return self.http.get(url, **kw)
-
-    def post(self, url, **kw):
-        return self.http.post(url, headers={"X-CSRFToken": self.csrf_token}, **kw)
-
-    def patch(self, url, **kw):
-        return self.http.patch(url, headers={"X-CSRFToken": self.csrf_token}, **kw)
-
-
 @dataclass
 class Party:
     member: Member
@@ -466,19 +449,8 @@ class Hooks:
         return self.programs(party.member, scopes, name)
 
     def sign_in(self, user: User) -> SessionCaller:
-        http = self.app.test_client()
-        page = http.get("/login")
-        response = http.post(
-            "/login",
-            data={
-                "email": user.email,
-                "password": self.app.config["DEMO_PASSWORD"],
-                "csrf_token": csrf_token_from(page.get_data(as_text=True)),
-            },
-        )
-        assert response.status_code == 302, response.get_data(as_text=True)
-        home = http.get("/")
-        return SessionCaller(http, csrf_token_from(home.get_data(as_text=True)))
+        """A fresh browser (its own cookie jar) signed in as ``user``."""
+        return browser_sign_in(self.app, user.email, self.app.config["DEMO_PASSWORD"])
 
     def endpoint(self, party: Party, receiver=None, *, url=None, expect=201, **fields) -> dict:
         """Register an endpoint of ``party`` (at ``receiver`` unless ``url``); the
