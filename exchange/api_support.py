@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
+from http import HTTPStatus
+
 from flask import current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
@@ -20,6 +23,40 @@ def page_body(page: Page, endpoint: str, **values) -> dict:
         args = {k: v for k, v in request.args.lists() if k != "cursor"}
         next_url = url_for(endpoint, **values, **args, cursor=page.next_cursor, _external=True)
     return {"items": page.items, "next_cursor": page.next_cursor, "next": next_url}
+
+
+IF_MATCH_PARAMETER = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The `ETag` you last read (or `*`); a change made since is a 412.",
+}
+
+
+def honours_if_match(func):
+    """Document the optional ``If-Match`` header of a view that checks it (the OpenAPI
+    document then also lists its 412)."""
+    apidoc = deepcopy(getattr(func, "_apidoc", {}))
+    parameters = apidoc.setdefault("manual_doc", {}).setdefault("parameters", [])
+    parameters.append(IF_MATCH_PARAMETER)
+    func._apidoc = apidoc
+    return func
+
+
+def problem_responses(*statuses: int):
+    """Document error statuses a view answers beyond those ``exchange.api`` derives from
+    the operation itself (such as a 404 for a member named in the body)."""
+
+    def decorator(func):
+        apidoc = deepcopy(getattr(func, "_apidoc", {}))
+        responses = apidoc.setdefault("manual_doc", {}).setdefault("responses", {})
+        for status in statuses:
+            responses[str(status)] = HTTPStatus(status).name
+        func._apidoc = apidoc
+        return func
+
+    return decorator
 
 
 def body_types(*mimetypes: str):

@@ -41,6 +41,13 @@ class ProblemSchema(Schema):
         values=fields.List(fields.Str()),
         metadata={"description": "Dotted field path -> messages (422 only)."},
     )
+    allowed_actions = fields.List(
+        fields.Str(),
+        metadata={
+            "description": "The actions the caller may take on the case now "
+            "(409 `invalid_transition` only)."
+        },
+    )
 
 
 def patch_schema(schema_cls: type[Schema], name: str) -> type[Schema]:

@@ -288,3 +288,18 @@ def browser_sign_in(app, email: str, password: str) -> SessionCaller:
     home = http.get("/")
     assert home.status_code == 200
     return SessionCaller(http, csrf_token_from(home.get_data(as_text=True)))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fuzzing figures (tests/fuzz): examples run, summed over every xdist worker."""
+    reports = [
+        report
+        for kind in ("passed", "failed")
+        for report in terminalreporter.stats.get(kind, [])
+        if report.when == "call"
+    ]
+    counts = [value for r in reports for key, value in r.user_properties if key == "fuzz_examples"]
+    if counts:
+        terminalreporter.write_line(
+            f"fuzzing: {sum(counts)} examples over {len(counts)} operation x member runs"
+        )

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from exchange import idempotency
-from exchange.api_support import body_types, page_body
+from exchange.api_support import body_types, honours_if_match, page_body, problem_responses
 from exchange.auth.actor import current_actor, requires
 from exchange.cases import service
 from exchange.cases.documents import case_document
@@ -69,6 +69,9 @@ class Cases(MethodView):
     @blp.arguments(CaseIn)
     @blp.response(201, CaseOut)
     @requires("cases:write")
+    # An unknown receiver, or a process the caller may not see, is a 404 (a hidden
+    # process must not be told apart from a missing one).
+    @problem_responses(404)
     def post(self, data):
         """Open a case against another member (honours `Idempotency-Key`)."""
         actor = current_actor()
@@ -101,6 +104,7 @@ class CaseItem(MethodView):
     @blp.arguments(CasePatchIn)
     @blp.response(200, CaseOut)
     @requires("cases:write")
+    @honours_if_match
     def patch(self, data, case_id):
         """Set your own side's tracker reference (honours `If-Match`)."""
         actor = current_actor()
@@ -159,7 +163,7 @@ def _action_view(name: str, schema, perform, summary: str):
     view.__doc__ = (
         summary + " Honours `If-Match`; 409 `invalid_transition` lists the actions allowed now."
     )
-    view = requires("cases:write")(view)
+    view = requires("cases:write")(honours_if_match(view))
     view = blp.response(200, CaseOut)(view)
     view = blp.arguments(schema)(view)
     blp.route(f"/cases/<int:case_id>/{name}", methods=["POST"], endpoint=view.__name__)(view)
@@ -180,6 +184,7 @@ class Notes(MethodView):
     @blp.arguments(NoteIn)
     @blp.response(201, NoteOut)
     @requires("cases:write")
+    @honours_if_match
     def post(self, data, case_id):
         """Add a plain-text note (at most NOTE_MAX_CHARS characters, else 413)."""
         with transaction():
@@ -195,6 +200,7 @@ class Notes(MethodView):
 class NoteRedaction(MethodView):
     @blp.response(200, NoteOut)
     @requires("cases:write")
+    @honours_if_match
     def post(self, case_id, note_id):
         """Redact a note of your own side (member admins): its text becomes a tombstone."""
         with transaction():
@@ -229,6 +235,7 @@ class Attachments(MethodView):
         }
     )
     @requires("cases:write")
+    @honours_if_match
     @body_types("multipart/form-data")
     def post(self, case_id):
         """Attach a file (multipart field `file`; ATTACHMENT_MAX_BYTES, else 413)."""

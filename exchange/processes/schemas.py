@@ -40,10 +40,14 @@ def _time_zone(value: str) -> None:
         raise ValidationError(f"Unknown IANA time zone {value!r}.")
 
 
-def _duplicates(items: list[dict], key: str, path: str) -> dict:
+def _duplicates(items: list, key: str, path: str) -> dict:
     seen, errors = set(), {}
     for i, item in enumerate(items):
-        value = item.get(key)
+        value = item.get(key) if isinstance(item, dict) else None
+        # Only text can be a key; anything else already failed the field's own check
+        # (and a list or object cannot even be compared this way).
+        if not isinstance(value, str):
+            continue
         if value in seen:
             errors[f"{path}.{i}.{key}"] = [f"Duplicate {key} {value!r}."]
         seen.add(value)
@@ -200,7 +204,7 @@ class ProcessContentIn(Schema):
         ):
             items = original.get(path)
             if isinstance(items, list):
-                errors.update(_duplicates([i for i in items if isinstance(i, dict)], key, path))
+                errors.update(_duplicates(items, key, path))
         if data.get("visibility") == "communities" and not data.get("communities"):
             errors["communities"] = ["Name at least one community, or make it visible to all."]
         tiers = data.get("escalation_path") or []

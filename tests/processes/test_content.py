@@ -649,3 +649,25 @@ def test_the_intake_schema_keeps_form_order_and_both_phone_checks():
     assert props["a"]["pattern"] == r"^(?:\+49.*)$" and props["a"]["allOf"][0]["pattern"]
     assert validate_intake(content, {"n": 4.0}) == {}
     assert validate_intake(content, {"n": 4.5}) == {"intake.n": ["Must be a whole number."]}
+
+
+# -- found by fuzzing (tests/fuzz) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", [{"a": 1}, ["sev1"], 7, None])
+def test_a_key_that_is_not_text_is_a_field_error_not_a_crash(key):
+    """Two severities whose key is an object made the duplicate check hash a dict (500)."""
+    content = sample_content()
+    content["severities"] = [dict(content["severities"][0], key=key) for _ in range(2)]
+    content["rejection_reasons"] = [{"code": key, "label": "A"}, {"code": key, "label": "B"}]
+    errors = errors_of(content)
+    assert "severities.0.key" in errors
+    assert "rejection_reasons.0.code" in errors
+
+
+def test_duplicates_are_named_at_their_own_index_past_an_item_that_is_not_an_object():
+    content = sample_content()
+    first = content["severities"][0]
+    content["severities"] = [first, "not an object", dict(first)]
+    errors = errors_of(content)
+    assert errors["severities.2.key"] == [f"Duplicate key {first['key']!r}."]
