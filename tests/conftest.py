@@ -9,6 +9,7 @@ and sets it); each worker then gets its own database on that server.
 from __future__ import annotations
 
 import base64
+import collections
 import itertools
 import os
 import re
@@ -290,16 +291,26 @@ def browser_sign_in(app, email: str, password: str) -> SessionCaller:
     return SessionCaller(http, csrf_token_from(home.get_data(as_text=True)))
 
 
+_fuzz_examples: list[int] = []
+_fuzz_statuses: collections.Counter = collections.Counter()
+
+
+def pytest_runtest_logreport(report):
+    # Each fuzz test records its figures at teardown; under xdist the reports (with their
+    # user properties) reach this hook in the controlling process too.
+    if report.when == "teardown":
+        for key, value in report.user_properties:
+            if key == "fuzz_examples":
+                _fuzz_examples.append(value)
+            elif key == "fuzz_statuses":
+                _fuzz_statuses.update(value)
+
+
 def pytest_terminal_summary(terminalreporter):
     """The fuzzing figures (tests/fuzz): examples run, summed over every xdist worker."""
-    reports = [
-        report
-        for kind in ("passed", "failed")
-        for report in terminalreporter.stats.get(kind, [])
-        if report.when == "call"
-    ]
-    counts = [value for r in reports for key, value in r.user_properties if key == "fuzz_examples"]
-    if counts:
+    if _fuzz_examples:
+        statuses = ", ".join(f"{code}: {n}" for code, n in sorted(_fuzz_statuses.items()))
         terminalreporter.write_line(
-            f"fuzzing: {sum(counts)} examples over {len(counts)} operation x member runs"
+            f"fuzzing: {sum(_fuzz_examples)} examples over {len(_fuzz_examples)} "
+            f"operation x member runs; answers {statuses}"
         )

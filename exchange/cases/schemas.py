@@ -216,8 +216,9 @@ class EventOut(Schema):
 
 class EventArgs(Schema):
     after = fields.Int(
-        # Bounded like the column: a larger number cannot be bound (a 500, not a 422).
-        validate=validate.Range(min=0, max=2**63 - 1),
+        # Bounded like the column (a 32-bit integer): PostgreSQL refuses to bind a larger
+        # number at all (a 500, not a 422).
+        validate=validate.Range(min=0, max=2**31 - 1),
         metadata={"description": "Only events with a higher sequence."},
     )
 

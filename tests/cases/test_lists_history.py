@@ -399,3 +399,14 @@ def test_counts_come_with_the_first_page_only(case_world):
     assert later["counts"] is None
     skipped = case_world.acme.api.get("/api/v1/cases?limit=2&counts=false").json
     assert skipped["counts"] is None and len(skipped["items"]) == 2
+
+
+def test_events_after_a_number_past_the_sequence_column_is_a_422(case_world):
+    """Found by fuzzing: `after` beyond a 32-bit integer was a 500 on PostgreSQL."""
+    acme = case_world.acme.api
+    case = case_world.open_case()
+    largest = 2**31 - 1
+    assert acme.get(f"/api/v1/cases/{case['id']}/events?after={largest}").json == []
+    response = acme.get(f"/api/v1/cases/{case['id']}/events?after={largest + 1}")
+    assert_problem(response, 422, "validation_failed")
+    assert "after" in response.json["errors"]

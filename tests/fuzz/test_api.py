@@ -11,6 +11,7 @@ bounded, so a run is repeatable and takes a few minutes.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -104,11 +105,13 @@ def world(fuzz_world):
 
 
 @pytest.fixture()
-def examples_counter(record_property):
-    counter = {"n": 0}
-    yield counter
-    # Summed over all xdist workers by tests/fuzz/conftest.py's terminal summary.
-    record_property("fuzz_examples", counter["n"])
+def tally(record_property):
+    """Examples run and answers by status, summed over every xdist worker by the
+    terminal summary in tests/conftest.py."""
+    counts = Counter()
+    yield counts
+    record_property("fuzz_examples", sum(counts.values()))
+    record_property("fuzz_statuses", dict(counts))
 
 
 @pytest.mark.parametrize("member", FUZZ_MEMBERS)
@@ -120,7 +123,7 @@ def examples_counter(record_property):
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_api_conforms(case, member, world, examples_counter):
-    examples_counter["n"] += 1
+def test_api_conforms(case, member, world, tally):
     response = case.call(app=world.app, headers=world.programs[member].headers)
+    tally[response.status_code] += 1
     case.validate_response(response, checks=CHECKS)
