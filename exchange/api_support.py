@@ -34,14 +34,33 @@ IF_MATCH_PARAMETER = {
 }
 
 
+IDEMPOTENCY_KEY_PARAMETER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    "description": "Send the same key with a retried request to get the first answer "
+    "again; the same key with another body is a 422.",
+}
+
+
+def _document_header(func, parameter: dict):
+    apidoc = deepcopy(getattr(func, "_apidoc", {}))
+    parameters = apidoc.setdefault("manual_doc", {}).setdefault("parameters", [])
+    parameters.append(parameter)
+    func._apidoc = apidoc
+    return func
+
+
 def honours_if_match(func):
     """Document the optional ``If-Match`` header of a view that checks it (the OpenAPI
     document then also lists its 412)."""
-    apidoc = deepcopy(getattr(func, "_apidoc", {}))
-    parameters = apidoc.setdefault("manual_doc", {}).setdefault("parameters", [])
-    parameters.append(IF_MATCH_PARAMETER)
-    func._apidoc = apidoc
-    return func
+    return _document_header(func, IF_MATCH_PARAMETER)
+
+
+def honours_idempotency_key(func):
+    """Document the optional ``Idempotency-Key`` header of a view that creates something."""
+    return _document_header(func, IDEMPOTENCY_KEY_PARAMETER)
 
 
 def problem_responses(*statuses: int):

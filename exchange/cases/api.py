@@ -7,7 +7,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from exchange import idempotency
-from exchange.api_support import body_types, honours_if_match, page_body, problem_responses
+from exchange.api_support import (
+    body_types,
+    honours_idempotency_key,
+    honours_if_match,
+    page_body,
+    problem_responses,
+)
 from exchange.auth.actor import current_actor, requires
 from exchange.cases import service
 from exchange.cases.documents import case_document
@@ -72,6 +78,7 @@ class Cases(MethodView):
     # An unknown receiver, or a process the caller may not see, is a 404 (a hidden
     # process must not be told apart from a missing one).
     @problem_responses(404)
+    @honours_idempotency_key
     def post(self, data):
         """Open a case against another member (honours `Idempotency-Key`)."""
         actor = current_actor()
