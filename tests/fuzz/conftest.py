@@ -23,7 +23,7 @@ from tests.conftest import basic_auth
 FUZZ_MEMBERS = ("acme", "globex")
 # Numbers no row will reach in a run, and a slug no member has: the "missing" ids.
 MISSING_ID = 987_654_321
-MISSING_SLUG = "no-such-member"
+MISSING_SLUG = "no-such-slug"
 
 
 @pytest.fixture()
@@ -188,6 +188,37 @@ def _endpoints(http, programs: dict[str, Program]) -> None:
         )
 
 
+def _community(http, programs: dict[str, Program]) -> None:
+    """A community of acme's with globex invited (the demo's belongs to initech)."""
+    acme = programs["acme"].headers
+    _ok(
+        http.post(
+            "/api/v1/communities",
+            headers=acme,
+            json={"slug": "acme-partners", "name": "Acme partners"},
+        )
+    )
+    _ok(
+        http.post(
+            "/api/v1/communities/acme-partners/invitations",
+            headers=acme,
+            json={"member": "globex"},
+        )
+    )
+
+
+def _second_version(http, programs: dict[str, Program]) -> None:
+    """acme's process gets a version 2 (so diffs and version numbers have a choice) and
+    globex's an open draft."""
+    for slug in FUZZ_MEMBERS:
+        headers = programs[slug].headers
+        process = _ok(http.get(f"/api/v1/members/{slug}/processes", headers=headers), 200)[0]
+        url = f"/api/v1/processes/{process['id']}"
+        _ok(http.post(f"{url}/draft", headers=headers))
+        if slug == "acme":
+            _ok(http.post(f"{url}/publish", headers=headers, json={}))
+
+
 def _pools(app) -> dict[str, list]:
     from exchange.cases.models import Attachment, Case, Note
     from exchange.members.models import Community, Member, Product, ProductVersion, User
@@ -253,6 +284,8 @@ def fuzz_world(fresh_database_url, tmp_path_factory, local_names_only) -> FuzzWo
         spare_clients.append(_program(app, slug, "spare")[0])
     _cases(http, programs)
     _endpoints(http, programs)
+    _community(http, programs)
+    _second_version(http, programs)
     world = FuzzWorld(app=app, programs=programs, pools=_pools(app))
     world.pools["client_id"] = [*spare_clients, "cx_no_such_client"]
     yield world

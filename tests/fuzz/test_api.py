@@ -76,7 +76,7 @@ def flatmap_path_parameters(context, path_parameters):
     choices = {}
     for name, value in path_parameters.items():
         pool = _pool(path, name)
-        choices[name] = st.sampled_from([value, *pool]) if pool else st.just(value)
+        choices[name] = st.one_of(st.just(value), st.sampled_from(pool)) if pool else st.just(value)
     return st.fixed_dictionaries(choices)
 
 
@@ -89,7 +89,8 @@ def flatmap_body(context, body):
     if not isinstance(body.get("receiver"), str):
         return st.just(body)
     slugs = _WORLD["world"].pools["slug"]
-    return st.sampled_from([body["receiver"], *slugs]).map(lambda slug: {**body, "receiver": slug})
+    receivers = st.one_of(st.just(body["receiver"]), st.sampled_from(slugs))
+    return receivers.map(lambda slug: {**body, "receiver": slug})
 
 
 @schema.hook

@@ -1,0 +1,31 @@
+"""The fuzzed world itself: ids of both members to aim at, and no way off the machine."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests.fuzz.conftest import FUZZ_MEMBERS, MISSING_ID, MISSING_SLUG
+
+pytestmark = pytest.mark.fuzz
+
+
+def test_every_pool_names_real_rows_and_a_missing_one(fuzz_world):
+    for name, values in fuzz_world.pools.items():
+        assert len(values) >= 3, name  # rows of both members, and one that is missing
+        assert values[-1] in (MISSING_ID, MISSING_SLUG, "cx_no_such_client"), name
+
+
+def test_both_programs_act_for_their_own_member_with_every_scope(fuzz_world):
+    http = fuzz_world.app.test_client()
+    for slug in FUZZ_MEMBERS:
+        me = http.get("/api/v1/me", headers=fuzz_world.programs[slug].headers).json
+        assert me["member"]["slug"] == slug
+        assert {"cases:write", "webhooks:manage", "members:admin"} <= set(me["scopes"])
+
+
+def test_host_names_other_than_loopback_do_not_resolve(local_names_only):
+    with pytest.raises(socket.gaierror):
+        socket.getaddrinfo("example.com", 443)
+    assert socket.getaddrinfo("127.0.0.1", 9)
