@@ -75,12 +75,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     configure_logging(app)
 
-    from exchange.db import configure_engine_events
+    from exchange.db import configure_engine_events, immediate_write_requests
     from exchange.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine)
+        if db.engine.dialect.name == "sqlite":
+            immediate_write_requests(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

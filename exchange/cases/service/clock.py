@@ -34,9 +34,15 @@ def _due(column, fired, now: datetime, limit: int):
     if fired is not None:
         stmt = stmt.where(fired.is_(None))
     stmt = stmt.order_by(column, Case.id).limit(limit)
+    return list(db.session.scalars(_locked(stmt)))
+
+
+def _locked(stmt):
+    """Due cases are changed under lock (PostgreSQL; SQLite's write lock covers it), with
+    fresh copies: the next event's sequence comes from the row's version."""
     if db.engine.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    return list(db.session.scalars(stmt))
+    return stmt.execution_options(populate_existing=True)
 
 
 def _anything_due(column, fired, now: datetime) -> bool:
@@ -191,7 +197,7 @@ def _flag_obsolete_products(now: datetime, limit: int) -> int:
         return 0
     flagged = 0
     with transaction():
-        for case in db.session.scalars(stmt):
+        for case in db.session.scalars(_locked(stmt)):
             case.product_obsolete = True
             record(
                 case,
