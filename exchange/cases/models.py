@@ -200,3 +200,19 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     case: Mapped[Case] = relationship()
+
+
+class CaseTally(db.Model):
+    """How many cases a member has per direction and status (test cases not counted).
+
+    Kept in the same transaction as every change of a case (``exchange.cases.tallies``),
+    so the first page of a list shows its counts without counting the member's cases:
+    at a million cases that count took a second.
+    """
+
+    __tablename__ = "case_tallies"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(10), primary_key=True)  # inbound, outbound
+    status: Mapped[CaseStatus] = mapped_column(String(30), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from exchange.cases import tallies
 from exchange.cases.models import Case, CaseEvent, CaseStatus
 from exchange.cases.service.common import get_case
 from exchange.db import db
@@ -74,7 +75,13 @@ def list_cases(*, actor, limit: int | None = None, cursor: str | None = None, **
 
 
 def counts_by_status(*, actor, **filters) -> dict[str, int]:
-    """How many of the actor's cases are in each status (test cases are counted nowhere)."""
+    """How many of the actor's cases are in each status (test cases are counted nowhere).
+
+    Without filters beyond the direction the answer comes from the member's tallies
+    (a few rows); any other filter counts the matching cases.
+    """
+    if not any(v for k, v in filters.items() if k not in ("direction", "status", "test")):
+        return tallies.tallied(db.session, actor.member.id, filters.get("direction"))
     filters = {**filters, "status": None, "test": False}
     stmt = (
         _filtered(actor, **filters)
