@@ -146,6 +146,11 @@ _SECRETS_IN_TEXT = [
         r"\1[redacted]",
     ),
     (re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[redacted]"),
+    # authlib writes the whole issued token (a dict) at DEBUG.
+    (
+        re.compile(r"""(['"](?:access_token|refresh_token|client_secret)['"]\s*:\s*['"])[^'"]+"""),
+        r"\1[redacted]",
+    ),
 ]
 
 
@@ -157,7 +162,8 @@ def redact(text: str) -> str:
 
 class RedactSecrets(logging.Filter):
     """Request-line loggers (werkzeug, gunicorn.access) would write set-password links
-    and tokens in URLs as they are; this filter blanks them out before any handler."""
+    and tokens in URLs as they are, and authlib the tokens it issues; this filter blanks
+    them out before any handler sees the record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -168,10 +174,17 @@ class RedactSecrets(logging.Filter):
 
 
 REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+# A filter acts on its own logger only (not on children), so each is named.
+# SQLAlchemy's rows (at DEBUG) can hold a mail body with a set-password link.
+SECRET_LOGGERS = (
+    *REQUEST_LOGGERS,
+    "authlib.oauth2.rfc6749.grants.client_credentials",
+    "sqlalchemy.engine.Engine",
+)
 
 
 def _install_log_redaction() -> None:
-    for name in REQUEST_LOGGERS:
+    for name in SECRET_LOGGERS:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactSecrets) for f in logger.filters):
             logger.addFilter(RedactSecrets())
