@@ -205,3 +205,20 @@ def test_request_lines_with_a_set_password_token_are_redacted(app, request_log_s
     output = "\n".join(capture.lines)
     assert "/set-password/[redacted]" in output and "access_token=[redacted]" in output
     assert secret not in output
+
+
+def test_gunicorns_access_lines_are_redacted(app):
+    """gunicorn logs each request as a format string with a dict of atoms."""
+    logger = logging.getLogger("gunicorn.access")
+    capture, level = Capture(), logger.level
+    logger.addHandler(capture)
+    logger.setLevel(logging.INFO)  # as gunicorn_conf.py sets it
+    try:
+        logger.info(
+            '%(h)s "%(r)s" %(s)s',
+            {"h": "10.0.0.9", "r": "GET /set-password/abc.def.ghi HTTP/1.1", "s": "200"},
+        )
+    finally:
+        logger.removeHandler(capture)
+        logger.setLevel(level)
+    assert capture.lines == ['10.0.0.9 "GET /set-password/[redacted] HTTP/1.1" 200']
