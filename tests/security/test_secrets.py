@@ -1,7 +1,8 @@
 """Secrets at rest and in logs: client secrets and access tokens are stored as digests,
-webhook secrets encrypted, passwords hashed (checked in the raw rows); and a whole
-flow run with every logger at DEBUG (SQL included) leaves no secret, token, password
-or set-password token in the captured output."""
+webhook secrets encrypted, passwords hashed (checked in the raw rows); request lines
+are redacted. ``run_flow`` (also used by test_secret_logs.py) handles every kind of
+secret: a client and its token, a webhook endpoint, its rotated secret and a signed
+delivery to a receiver on loopback, an invitation, a chosen password and a sign-in."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 import threading
 import urllib.request
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import text
@@ -67,8 +69,46 @@ def _form(client, url, data, page):
     return client.post(url, data={**data, **dict.fromkeys(names, csrf_token_from(html))})
 
 
+class _Receiver(BaseHTTPRequestHandler):
+    received: list[dict] = []
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append(dict(self.headers))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):  # its own request lines are not the exchange's
+        pass
+
+
+@contextlib.contextmanager
+def receiver():
+    """A tracker on loopback that accepts every webhook."""
+    _Receiver.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hooks", _Receiver.received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
 def run_flow(app, client, login, make_user, config_value) -> dict:
     """Everything that handles a secret, over HTTP; returns the secrets it saw."""
+    with receiver() as (url, received):
+        seen = _flow(client, login, make_user, config_value, url)
+        from exchange.webhooks import dispatch
+
+        assert dispatch.deliver_due() == 1  # the ping, signed with both secrets
+        assert received and received[0]["webhook-signature"].count("v1,") == 2
+    return seen
+
+
+def _flow(client, login, make_user, config_value, hook_url) -> dict:
     config_value("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", True)
     admin = make_user(roles=("admin",))
     slug = admin.member.slug
@@ -89,9 +129,7 @@ def run_flow(app, client, login, make_user, config_value) -> dict:
     assert issued.status_code == 200
     token = issued.json["access_token"]
     bearer = {"Authorization": f"Bearer {token}"}
-    endpoint = client.post(
-        "/api/v1/webhooks/endpoints", json={"url": "http://127.0.0.1:9/hook"}, headers=bearer
-    )
+    endpoint = client.post("/api/v1/webhooks/endpoints", json={"url": hook_url}, headers=bearer)
     assert endpoint.status_code == 201, endpoint.get_data(as_text=True)
     rotated = client.post(
         f"/api/v1/webhooks/endpoints/{endpoint.json['id']}/rotate-secret",
@@ -99,6 +137,8 @@ def run_flow(app, client, login, make_user, config_value) -> dict:
         headers=bearer,
     )
     assert rotated.status_code == 200, rotated.get_data(as_text=True)
+    ping = client.post(f"/api/v1/webhooks/endpoints/{endpoint.json['id']}/ping", headers=bearer)
+    assert ping.status_code in (200, 201, 202), ping.get_data(as_text=True)
     invited = _form(
         client,
         "/admin/users/invite",
