@@ -34,11 +34,18 @@ def _load_config(app: Flask, config: dict | None) -> None:
         "sqlite:///" + os.path.join(app.instance_path, "exchange.sqlite3")
     )
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+    # hide_parameters: SQL logs and error messages never show bound values (customer
+    # data, mail bodies with set-password links), whatever the log level.
     if url.startswith("sqlite"):
         timeout = app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": timeout}})
+        app.config.setdefault(
+            "SQLALCHEMY_ENGINE_OPTIONS",
+            {"connect_args": {"timeout": timeout}, "hide_parameters": True},
+        )
     else:
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        app.config.setdefault(
+            "SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True}
+        )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
 
@@ -99,6 +106,10 @@ def create_app(config: dict | None = None) -> Flask:
     from exchange.errors import register_error_handlers
 
     register_error_handlers(app)
+
+    from exchange.web.security import init_security
+
+    init_security(app)
 
     from exchange.web.filters import register_filters
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
+from exchange.auth.actor import authenticate_api_request
 from exchange.auth.scopes import SCOPES
 from exchange.extensions import csrf
 from exchange.schemas import ProblemSchema
@@ -46,5 +47,6 @@ def init_api(app: Flask) -> Api:
         # are CSRF-checked inside current_actor().
         csrf.exempt(blp)
         api.register_blueprint(blp)
+    app.before_request(authenticate_api_request)
     app.extensions["exchange_api"] = api
     return api

@@ -91,7 +91,7 @@ def create_member_command(slug, name, tier):
 @click.option("--member", "member_slug", required=True)
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--password", required=True, help="At least 12 characters, not a common one.")
 @click.option(
     "--roles",
     default="engineer",

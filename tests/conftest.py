@@ -62,6 +62,9 @@ def app(tmp_path_factory, fresh_database_url):
             "SERVER_NAME": "exchange.test",
             # Hashing cost is not what these tests check; scrypt would dominate the run time.
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            # The suite signs in and fetches tokens far more often than any limit allows;
+            # tests/security/test_rate_limits.py builds its own app with limits on.
+            "RATELIMIT_ENABLED": False,
         }
     )
     with app.app_context():

@@ -59,6 +59,7 @@ def live_app(fresh_database_url, tmp_path_factory):
             "ATTACHMENTS_PATH": str(tmp_path_factory.mktemp("attachments")),
             "MAIL_OUTBOX_PATH": str(tmp_path_factory.mktemp("mail")),
             "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": True,
+            "RATELIMIT_ENABLED": False,
         }
     )
     with app.app_context():

@@ -11,6 +11,7 @@ import re
 
 from sqlalchemy import String, func, or_, select
 
+from exchange.auth import passwords
 from exchange.db import db, get_by_id
 from exchange.errors import AlreadyExists, Conflict, Forbidden, NotFound, ValidationFailed
 from exchange.members.models import (
@@ -211,6 +212,7 @@ def create_user(
         time_zone=time_zone,
     )
     if password:
+        check_password_policy(user=user, password=password)
         user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -256,7 +258,14 @@ def _is_active_admin(user: User) -> bool:
     return user.active and Role.admin in user.roles
 
 
+def check_password_policy(*, user: User, password: str) -> None:
+    """422 on the ``password`` field unless ``password`` meets the policy for ``user``."""
+    found = passwords.problems(password, email=user.email or "", name=user.name or "")
+    if found:
+        raise ValidationFailed("The password does not meet the policy.", errors={"password": found})
+
+
 def set_password(*, user: User, password: str) -> None:
-    if len(password) < 10:
-        raise ValidationFailed(errors={"password": ["Use at least 10 characters."]})
+    """Give a person a new password, if it meets the policy (exchange.auth.passwords)."""
+    check_password_policy(user=user, password=password)
     user.set_password(password)
