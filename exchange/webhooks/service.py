@@ -12,7 +12,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from exchange.cases.signals import EVENT_TYPES as CASE_EVENT_TYPES
 from exchange.db import db, get_by_id, utcnow
@@ -220,11 +221,34 @@ def subscribed_endpoints(member_ids: list[int] | None, event_type: str) -> list[
     """Endpoints of these members (None: of every member) whose filter takes
     ``event_type``. Disabled endpoints are included: their deliveries wait, and go out
     when the endpoint is enabled again, so a disabled spell loses nothing."""
-    stmt = select(WebhookEndpoint).where(WebhookEndpoint.deleted_at.is_(None))
-    if member_ids is not None:
-        stmt = stmt.where(WebhookEndpoint.member_id.in_(member_ids))
-    rows = db.session.scalars(stmt.order_by(WebhookEndpoint.id))
-    return [e for e in rows if matches(e.event_types, event_type)]
+    # Looked up once per transaction and set of members: a deadline scan announces a
+    # hundred events of the same few members in one transaction.
+    cache = db.session.info.setdefault(_ENDPOINTS, {})
+    key = tuple(sorted(member_ids)) if member_ids is not None else None
+    if key not in cache:
+        stmt = select(WebhookEndpoint).where(WebhookEndpoint.deleted_at.is_(None))
+        if member_ids is not None:
+            stmt = stmt.where(WebhookEndpoint.member_id.in_(member_ids))
+        cache[key] = list(db.session.scalars(stmt.order_by(WebhookEndpoint.id)))
+    return [e for e in cache[key] if e.deleted_at is None and matches(e.event_types, event_type)]
+
+
+_ENDPOINTS = "exchange.subscribed_endpoints"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_endpoints(session, transaction) -> None:
+    # Endpoints created, changed or deleted meanwhile are read again by the next one
+    # (only at the end of the whole transaction: each flush ends one of its own).
+    if transaction.parent is None:
+        session.info.pop(_ENDPOINTS, None)
+
+
+@event.listens_for(WebhookEndpoint, "init")
+def _new_endpoint(target, args, kwargs) -> None:
+    # An endpoint registered in the middle of a transaction takes its events at once.
+    if db.session.registry.has():
+        db.session.info.pop(_ENDPOINTS, None)
 
 
 def ping(*, actor, endpoint: WebhookEndpoint, now: datetime | None = None) -> Delivery:
