@@ -13,3 +13,25 @@ end_of_support_approaching = _signals.signal(
         "record a ``product.end_of_support_approaching`` webhook event."
     ),
 )
+
+# Administrative changes, each sent inside the transaction of the change with the
+# changed object as sender and ``actor`` (None for the operator: command line, demo
+# data). The audit log records them; they never carry a password.
+
+member_updated = _signals.signal(
+    "member-updated",
+    doc="A member admin changed the member's profile; sender=Member, ``changes`` "
+    "{field: {from, to}} of what actually changed.",
+)
+
+user_created = _signals.signal(
+    "user-created",
+    doc="A person was added to a member; sender=User, ``invited`` True when an admin "
+    "invited them by e-mail (they choose their own password).",
+)
+
+user_updated = _signals.signal(
+    "user-updated",
+    doc="A user was changed (roles, active, profile); sender=User, ``changes`` "
+    "{field: {from, to}}, ``by_self`` True when the person changed their own settings.",
+)
