@@ -14,15 +14,15 @@ bp = Blueprint("audit", __name__, template_folder="templates")
 @bp.route("/admin/audit")
 @login_required
 def audit_log():
-    """Newest first, a page at a time (``cursor``), optionally of one action."""
+    """Newest first, a page at a time (``cursor``, ``limit``), optionally of one action."""
     actor = admin_actor()
-    args = load_or_422(
-        AuditArgs(), {k: v for k, v in request.args.items() if k in ("action", "cursor")}
-    )
+    wanted = ("action", "cursor", "limit")
+    args = load_or_422(AuditArgs(), {k: v for k, v in request.args.items() if k in wanted})
     page = service.list_entries(actor=actor, **args)
     return render_template(
         "audit/log.html",
         page=page,
         action=args.get("action"),
+        limit=args.get("limit"),
         actions=service.action_codes(actor=actor),
     )
