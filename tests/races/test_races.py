@@ -4,21 +4,25 @@
 - ``accept`` against ``withdraw``: the two sides race, one of them wins;
 - notes from both sides at once: every note lands, the history stays gap-free;
 - one ``Idempotency-Key`` sent several times at once: one case, the same answer;
-- many opens with their own keys at once: each opens its case.
+- many opens with their own keys at once: each opens its case;
+- the web form for a new case submitted several times at once: one case.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import Counter
 
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from exchange.cases.models import Case
 from exchange.db import db
 from tests.cases.conftest import ACTION_BODIES, globex_case
-from tests.races.conftest import together
+from tests.conftest import csrf_token_from
+from tests.races.conftest import TIMEOUT, together
 
 PROBLEM = "application/problem+json"
 
@@ -151,3 +155,56 @@ def test_concurrent_opens_with_their_own_keys_each_open_a_case(race_app, acme):
     assert [a.status_code for a in answers] == [201] * 10, [a.text for a in answers]
     assert len({a.json()["id"] for a in answers}) == 10
     assert _cases_with_reference(race_app, reference) == 10
+
+
+def _signed_in(base: str, email: str) -> requests.Session:
+    http = requests.Session()
+    page = http.get(base + "/login", timeout=TIMEOUT).text
+    answer = http.post(
+        base + "/login",
+        data={"email": email, "password": "exchange-demo", "csrf_token": csrf_token_from(page)},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert answer.status_code == 302, answer.text
+    return http
+
+
+def test_the_case_form_sent_several_times_at_once_opens_one_case(race_app, race_server):
+    """A double (or quintuple) click on "Open case": one case, every answer leads to it."""
+    http = _signed_in(race_server, "ed@acme.example")
+    html = http.get(race_server + "/cases/new?receiver=globex", timeout=TIMEOUT).text
+    summary = "RACE-FORM double submit"
+    data = {
+        "csrf_token": csrf_token_from(html),
+        "receiver": "globex",
+        "process": re.search(r'name="process" value="(\d+)"', html).group(1),
+        "form_key": re.search(r'name="form_key" value="(\w+)"', html).group(1),
+        "severity": "2",
+        "summary": summary,
+        "description": "Hosts lose paths.",
+        "customer.company": "Umbrella",
+        "customer.contact_name": "Ann",
+        "customer.contact_email": "ann@umbrella.example",
+        "intake.hypervisor_version": "8.0",
+        "intake.cluster_hosts": "4",
+        "intake.admin_email": "ops@umbrella.example",
+    }
+
+    def submit():
+        # Each click its own connection, with the one browser's cookies.
+        browser = requests.Session()
+        browser.cookies.update(http.cookies)
+        return browser.post(
+            race_server + "/cases/new", data=data, allow_redirects=False, timeout=TIMEOUT
+        )
+
+    answers = together([submit] * 5)
+
+    assert [a.status_code for a in answers] == [303] * 5, [a.text[:300] for a in answers]
+    assert len({a.headers["Location"] for a in answers}) == 1
+    with race_app.app_context():
+        count = db.session.scalar(
+            select(func.count()).select_from(Case).where(Case.summary == summary)
+        )
+    assert count == 1
