@@ -1,7 +1,8 @@
 """How the audit log hears of administrative changes: one receiver per signal of the
-members, auth, processes and webhooks packages, each writing one entry in the
-transaction of the change (rows only). What an entry keeps is chosen here, field by
-field: names, roles, scopes, URLs without credentials, never a secret or a link."""
+members (also products and communities), auth, processes and webhooks packages, each
+writing one entry in the transaction of the change (rows only). What an entry keeps is
+chosen here, field by field: names, roles, scopes, URLs without credentials, never a
+secret or a link."""
 
 from __future__ import annotations
 
@@ -166,7 +167,48 @@ def on_contact_removed(contact, *, actor, **_) -> None:
     _contact(contact, "contact.removed", actor, {"name": contact.name})
 
 
+def _catalogue_target(obj) -> tuple[str, str, str, int]:
+    """(type, id, label, member id) of a product, product version or community."""
+    kind = type(obj).__name__
+    if kind == "Product":
+        return "product", str(obj.id), obj.name, obj.member_id
+    if kind == "ProductVersion":
+        return (
+            "product_version",
+            str(obj.id),
+            f"{obj.product.name} {obj.version}",
+            (obj.product.member_id),
+        )
+    return "community", obj.slug, obj.name, obj.owner_id
+
+
+def _catalogue_receiver(action: str):
+    def receive(obj, *, actor, changes: dict, **_) -> None:
+        target_type, target_id, label, owner_id = _catalogue_target(obj)
+        # A community action belongs to the log of the member that acted (an invited
+        # member accepting is that member's act, not the owner's).
+        member_id = actor.member.id if getattr(actor, "member", None) else owner_id
+        service.record(
+            actor=actor,
+            member_id=member_id,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            target_label=label,
+            changes=changes,
+        )
+
+    receive.__name__ = "on_" + action.replace(".", "_")
+    return receive
+
+
+# Kept here: blinker holds receivers weakly, and these are made, not defined.
+CATALOGUE_RECEIVERS = {name: _catalogue_receiver(name) for name in members.CATALOGUE_SIGNALS}
+
+
 def connect() -> None:
+    for name, signal in members.CATALOGUE_SIGNALS.items():
+        signal.connect(CATALOGUE_RECEIVERS[name])
     members.user_created.connect(on_user_created)
     members.user_updated.connect(on_user_updated)
     members.member_updated.connect(on_member_updated)
