@@ -3,6 +3,12 @@ its member's log, naming the program (kind, label, client id, origin) and the ta
 
 from __future__ import annotations
 
+import pytest
+
+from exchange.auth import service as auth_service
+from exchange.auth.actor import actor_for_user
+from exchange.db import transaction
+
 STANDARD = {"name": "Acme audit process", "severities": [{"key": "1", "name": "Down"}]}
 
 
@@ -212,3 +218,19 @@ def test_own_settings_are_not_administration(audit, db_session):
     response = ed.patch(f"/api/v1/users/{me['id']}", json={"name": "Ed E.", "phone": "+1 555"})
     assert response.status_code == 200, response.get_data(as_text=True)
     assert audit.since(mark) == []
+
+
+def test_an_entry_lives_and_dies_with_its_change(audit, db_session):
+    """Written in the change's transaction: a change rolled back leaves no entry."""
+    acme = audit.member("acme")
+    alice = actor_for_user(next(u for u in acme.users if u.email == "admin@acme.example"))
+    mark = audit.mark()
+    with pytest.raises(RuntimeError), transaction():
+        auth_service.create_client(actor=alice, member=acme, name="doomed", scopes=["cases:read"])
+        assert [e.action for e in audit.since(mark)] == ["client.created"]
+        raise RuntimeError("the request fails after the change")
+    assert audit.since(mark) == []
+
+    with transaction():
+        auth_service.create_client(actor=alice, member=acme, name="kept", scopes=["cases:read"])
+    assert [e.target_label for e in audit.since(mark)] == ["kept"]
