@@ -148,6 +148,7 @@ def _redact(url: str) -> str:
 
 def _register_blueprints(app: Flask) -> None:
     from exchange.api import init_api
+    from exchange.audit.views import bp as audit_bp
     from exchange.auth.views import bp as auth_bp
     from exchange.cases.views import bp as cases_bp
     from exchange.members.views import bp as members_bp
@@ -167,5 +168,6 @@ def _register_blueprints(app: Flask) -> None:
         cases_bp,
         processes_bp,
         webhooks_bp,
+        audit_bp,
     ):
         app.register_blueprint(bp)

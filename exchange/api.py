@@ -37,12 +37,13 @@ def init_api(app: Flask) -> Api:
     api.spec.components.security_scheme(
         "session", {"type": "apiKey", "in": "cookie", "name": "session"}
     )
+    from exchange.audit.api import blp as audit_blp
     from exchange.cases.api import blp as cases_blp
     from exchange.members.api import blp as members_blp
     from exchange.processes.api import blp as processes_blp
     from exchange.webhooks.api import blp as webhooks_blp
 
-    for blp in (members_blp, processes_blp, cases_blp, webhooks_blp):
+    for blp in (members_blp, processes_blp, cases_blp, webhooks_blp, audit_blp):
         # Programs authenticate by bearer token, not cookie; a session caller's writes
         # are CSRF-checked inside current_actor().
         csrf.exempt(blp)

@@ -7,6 +7,7 @@ def connect_receivers() -> None:
     global _connected
     if _connected:
         return
+    from exchange.audit import receivers as audit
     from exchange.cases import tallies
     from exchange.notifications import receivers as notifications
     from exchange.webhooks import receivers as webhooks
@@ -14,4 +15,5 @@ def connect_receivers() -> None:
     webhooks.connect()
     notifications.connect()
     tallies.connect()
+    audit.connect()
     _connected = True

@@ -22,6 +22,12 @@ from exchange.members import service as members
 from exchange.pagination import Page, paginate
 from exchange.webhooks import signing, ssrf
 from exchange.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, WebhookEndpoint
+from exchange.webhooks.signals import (
+    endpoint_created,
+    endpoint_deleted,
+    endpoint_secret_rotated,
+    endpoint_updated,
+)
 
 EVENT_TYPES: dict[str, str] = {
     **CASE_EVENT_TYPES,
@@ -100,6 +106,7 @@ def create_endpoint(
     )
     db.session.add(endpoint)
     db.session.flush()
+    endpoint_created.send(endpoint, actor=actor)
     return endpoint, secret
 
 
@@ -127,6 +134,7 @@ def get_endpoint(*, actor, endpoint_id: int) -> WebhookEndpoint:
 def update_endpoint(*, actor, endpoint: WebhookEndpoint, changes: dict) -> WebhookEndpoint:
     _require_manager(actor)
     _check(changes)
+    before = {key: getattr(endpoint, key) for key in changes}
     for key, value in changes.items():
         setattr(endpoint, key, value)
     if changes.get("enabled"):
@@ -134,6 +142,13 @@ def update_endpoint(*, actor, endpoint: WebhookEndpoint, changes: dict) -> Webho
         endpoint.disabled_at = endpoint.disabled_reason = None
         endpoint.failing_since = endpoint.failure_warned_at = None
     db.session.flush()
+    changed = {
+        key: {"from": before[key], "to": value}
+        for key, value in changes.items()
+        if before[key] != value
+    }
+    if changed:
+        endpoint_updated.send(endpoint, actor=actor, changes=changed)
     return endpoint
 
 
@@ -149,6 +164,7 @@ def delete_endpoint(*, actor, endpoint: WebhookEndpoint, now: datetime | None = 
         .values(status=DeliveryStatus.failed, last_error="endpoint deleted", lease_until=None)
     )
     db.session.flush()
+    endpoint_deleted.send(endpoint, actor=actor)
 
 
 def rotate_secret(
@@ -172,6 +188,7 @@ def rotate_secret(
         endpoint.previous_secret_encrypted = endpoint.previous_secret_expires_at = None
     endpoint.secret_encrypted = signing.encrypt(secret)
     db.session.flush()
+    endpoint_secret_rotated.send(endpoint, actor=actor, grace_seconds=grace_seconds)
     return secret
 
 

@@ -38,6 +38,7 @@ OWN = {
     ("POST", "/api/v1/webhooks/endpoints"),
     ("GET", "/api/v1/webhooks/event-types"),
     ("GET", "/api/v1/processes/severity-template"),
+    ("GET", "/api/v1/audit"),  # the caller's own member's audit log
 }
 
 # The directory: every member reads another member's profile, people, processes,
@@ -112,7 +113,9 @@ class World:
         contact = owner.get("/api/v1/members/acme/contacts").json
         contact = contact["items"][0] if isinstance(contact, dict) else contact[0]
         user = next(iter(acme.users.values()))
+        entry = owner.get("/api/v1/audit").json["items"][0]  # e.g. the endpoint's creation
         self.ids = {
+            "entry_id": entry["id"],
             "case_id": case["id"],
             "note_id": note["id"],
             "attachment_id": attachment["id"],
