@@ -73,10 +73,12 @@ def app(tmp_path_factory, fresh_database_url):
     # Tests hold one app context for their whole run, which Flask's test client reuses
     # for every request; in production each request has its own `g`. Start every request
     # with an empty `g`, so nothing (such as flask-login's cached user) leaks between them.
-    @app.before_request
+    # First of all before-request functions: the API's authentication runs in one too.
     def _fresh_g():
         for name in list(g):
             g.pop(name)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
 
     yield app
     with app.app_context():

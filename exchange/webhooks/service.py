@@ -246,7 +246,8 @@ def subscribed_endpoints(member_ids: list[int] | None, event_type: str) -> list[
         stmt = select(WebhookEndpoint).where(WebhookEndpoint.deleted_at.is_(None))
         if member_ids is not None:
             stmt = stmt.where(WebhookEndpoint.member_id.in_(member_ids))
-        cache[key] = list(db.session.scalars(stmt.order_by(WebhookEndpoint.id)))
+        with db.session.no_autoflush:  # the event being announced is written at commit
+            cache[key] = list(db.session.scalars(stmt.order_by(WebhookEndpoint.id)))
     return [e for e in cache[key] if e.deleted_at is None and matches(e.event_types, event_type)]
 
 

@@ -120,7 +120,10 @@ def record(
     case.version = sequence
     case.updated_at = now
     deadlines.after_event(case, side, now)
-    db.session.flush()
+    # No flush here: the event, the deliveries and mail its receivers add go to the
+    # database together at commit (a deadline scan firing a hundred alarms writes them
+    # in a few batched statements instead of several per alarm). Receivers read without
+    # flushing (``no_autoflush``) where they query.
     SIGNALS[type].send(case, event=event, actor=actor)
     case_event.send(case, event=event, actor=actor)
     return event
