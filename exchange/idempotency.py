@@ -17,6 +17,7 @@ from flask import Response, request
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from exchange.api_support import json_response
 from exchange.db import db, utcnow
 from exchange.errors import ValidationFailed
 
@@ -129,13 +130,6 @@ def remember(
         row = IdempotencyKey(member_id=member_id, key=key, fingerprint=_fingerprint())
         db.session.add(row)
     row.status, row.body, row.headers = status, body, headers or {}
-
-
-def json_response(body: dict, status: int, headers: dict | None = None) -> Response:
-    response = Response(json.dumps(body), status=status, mimetype="application/json")
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
 
 
 def forget_old_keys(*, now: datetime, limit: int = 1000) -> int:

@@ -20,7 +20,7 @@ from exchange.db import db, get_by_id, utcnow
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.members import service as members
 from exchange.pagination import Page, paginate
-from exchange.webhooks import signing, ssrf
+from exchange.webhooks import signing, ssrf, wakeup
 from exchange.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, WebhookEndpoint
 from exchange.webhooks.signals import (
     endpoint_created,
@@ -231,6 +231,7 @@ def enqueue(
         created_at=now,
     )
     db.session.add(delivery)
+    wakeup.announce()
     return delivery
 
 
@@ -260,6 +261,7 @@ def _forget_endpoints(session, transaction) -> None:
     # (only at the end of the whole transaction: each flush ends one of its own).
     if transaction.parent is None:
         session.info.pop(_ENDPOINTS, None)
+        session.info.pop(wakeup.SENT, None)
 
 
 @event.listens_for(WebhookEndpoint, "init")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from exchange.cases import tallies
 from exchange.cases.models import Case, CaseEvent, CaseStatus
@@ -101,9 +101,18 @@ def list_events(*, actor, case_id: int, after: int | None = None) -> list[CaseEv
     return list(db.session.scalars(stmt.order_by(CaseEvent.sequence)))
 
 
-# What a case's document reads, fetched for a whole page in a few queries instead of a
-# few per case.
+# What a case's document reads, for a whole page: the parties and engineers (small rows)
+# joined into the page's query, the few process versions (large) in one more.
 DOCUMENT_LOADS = (
+    selectinload(Case.process_version),
+    joinedload(Case.submitter),
+    joinedload(Case.receiver),
+    joinedload(Case.submitter_engineer),
+    joinedload(Case.receiver_engineer),
+)
+# The same for rows taken under lock (the deadline scan): PostgreSQL cannot lock the
+# nullable side of an outer join, so everything comes in queries of its own.
+DOCUMENT_LOADS_LOCKED = (
     selectinload(Case.process_version),
     selectinload(Case.submitter),
     selectinload(Case.receiver),
