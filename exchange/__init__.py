@@ -38,7 +38,12 @@ def _load_config(app: Flask, config: dict | None) -> None:
         timeout = app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": timeout}})
     else:
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        # A pooled connection is tested before use, so a restarted database costs no
+        # failed request once it is back; a host that does not answer fails in seconds.
+        app.config.setdefault(
+            "SQLALCHEMY_ENGINE_OPTIONS",
+            {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}},
+        )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
 
