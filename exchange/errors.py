@@ -48,6 +48,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "rate_limited": (429, "Too many requests"),
     "internal_error": (500, "Internal server error"),
     "service_unavailable": (503, "Service unavailable"),
+    "attachment_store_failed": (503, "Attachment store failed"),
 }
 
 # Plain HTTP errors raised by Flask/Werkzeug or a library, mapped to our codes.
