@@ -125,6 +125,12 @@ class Program:
         self.token = response.json()["access_token"]
         self.http.headers["Authorization"] = f"Bearer {self.token}"
 
+    def clone(self) -> Program:
+        """The same program with a connection pool of its own (one per thread)."""
+        twin = Program(self.member, self.client_id, self.secret, self.base_url, token=self.token)
+        twin.http.headers["Authorization"] = f"Bearer {self.token}"
+        return twin
+
     def call(self, method: str, path: str, **kw) -> requests.Response:
         kw.setdefault("timeout", HTTP_TIMEOUT)
         return self.http.request(method, f"{self.base_url}/api/v1{path}", **kw)

@@ -13,6 +13,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from sqlalchemy import create_engine, text
 from standardwebhooks.webhooks import Webhook
 
 from tests.live.deployment import Program
@@ -78,6 +79,41 @@ def all_delivered(program: Program, endpoint_id: int, expected: int) -> bool:
     return len(log) == expected and all(d["status"] == "succeeded" for d in log)
 
 
+def check_order(ledger: Ledger) -> None:
+    """Per case, the sequences arrived 1, 2, 3... and never went back (a repeat of the
+    message in flight is the only thing that may come twice)."""
+    for case_id, sequences in ledger.arrivals().items():
+        assert sequences == sorted(sequences), (case_id, sequences)
+        assert sorted(set(sequences)) == list(range(1, len(set(sequences)) + 1)), case_id
+
+
+def database_events(database_url: str) -> set[tuple[int, int]]:
+    """(case, sequence) of every case event the database holds."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT case_id, sequence FROM case_events"))
+            return {(case_id, sequence) for case_id, sequence in rows}
+    finally:
+        engine.dispose()
+
+
+def database_deliveries(database_url: str) -> list[dict]:
+    """Every delivery row: endpoint, message id, case, sequence, status."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT endpoint_id, message_id, case_id, sequence, status "
+                    "FROM webhook_deliveries"
+                )
+            )
+            return [dict(row._mapping) for row in rows]
+    finally:
+        engine.dispose()
+
+
 def check_complete(ledger: Ledger, program: Program, endpoint_id: int, case_ids) -> dict:
     """Every event of the cases reached the endpoint's receiver and was acknowledged;
     the ids received are exactly the delivery log's; per case, nothing arrived before
@@ -88,9 +124,7 @@ def check_complete(ledger: Ledger, program: Program, endpoint_id: int, case_ids)
     assert {d["status"] for d in log} == {"succeeded"}
     assert {d["message_id"] for d in log} == set(ledger.counts)
     assert {(d["case"], d["sequence"]) for d in log} == events
-    for case_id, sequences in ledger.arrivals().items():
-        assert sequences == sorted(sequences), (case_id, sequences)
-        assert sorted(set(sequences)) == list(range(1, len(set(sequences)) + 1)), case_id
+    check_order(ledger)
     return {
         "events": len(events),
         "requests": len(ledger.requests),
