@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -217,6 +218,16 @@ class Deployment:
             )
             self.programs[member] = Program(member, made["client_id"], made["client_secret"], "")
 
+    def copy_of(self, template: Deployment) -> None:
+        """Start from ``template``'s installed database (a copy of its SQLite file; on
+        PostgreSQL this deployment's database was created from it) and programs."""
+        if "DATABASE_URL" not in self.settings:
+            for name in ("exchange.sqlite3", "exchange.sqlite3-wal"):
+                if (template.instance / name).exists():
+                    shutil.copyfile(template.instance / name, self.instance / name)
+        for member, program in template.programs.items():
+            self.programs[member] = Program(member, program.client_id, program.secret, "")
+
     # -- processes ----------------------------------------------------------------------
 
     def _start(self, name: str, args: list[str], env: dict | None = None, **popen) -> Process:
@@ -259,12 +270,14 @@ class Deployment:
         )
 
 
-def postgres_database(admin_url: str, name: str) -> str:
-    """A new, empty database ``name`` on the cluster of ``admin_url``; returns its URL."""
+def postgres_database(admin_url: str, name: str, template: str | None = None) -> str:
+    """A new database ``name`` on the cluster of ``admin_url``, empty or a copy of the
+    database ``template``; returns its URL."""
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        copy = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     engine.dispose()
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
