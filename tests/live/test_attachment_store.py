@@ -1,7 +1,8 @@
 """The attachment store failing in the middle of an upload, for real: the store's folder
 runs out of space while the file is written (a 1 MiB tmpfs mounted over it, in a mount
-namespace of the web server's own), the store's folder breaks when the file is put in
-place, and the client goes away in the middle of its request body. Each time: a clear
+namespace of the web server's own: ENOSPC), the server may not write files that large
+(RLIMIT_FSIZE: EFBIG), the store's folder breaks when the file is put in place, and
+the client goes away in the middle of its request body. Each time: a clear
 answer (``attachment_store_failed``, or nothing for a client that left), no attachment,
 no event in the case's history, no file or part of one left, and the next upload works.
 
@@ -10,6 +11,7 @@ before it was handled completely."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -22,6 +24,7 @@ import pytest
 from tests.live.deployment import HTTP_TIMEOUT, wait_for
 
 pytestmark = pytest.mark.slow
+POSTGRES = os.environ.get("EXCHANGE_TEST_POSTGRES_URL")
 
 MiB = 1024 * 1024
 
@@ -72,24 +75,55 @@ def _tmpfs_prefix(mount_point: Path) -> list[str]:
     return prefix
 
 
-def test_a_store_running_out_of_space_mid_upload_keeps_nothing(deploy, tmp_path):
+def _file_size_prefix() -> list[str]:
+    """Run a command with a file size limit of 256 KiB (RLIMIT_FSIZE) and SIGXFSZ
+    ignored, so a longer write fails with EFBIG instead of killing the process."""
+    if not POSTGRES:
+        pytest.skip(
+            "PostgreSQL pass only: on SQLite the limit would stop the server's writes to "
+            "its database file too"
+        )
+    if shutil.which("prlimit") is None:
+        pytest.skip("needs prlimit(1) from util-linux")
+    return [
+        "prlimit", f"--fsize={256 * 1024}", "--",
+        "sh", "-c", 'trap "" XFSZ; exec "$@"', "sh",
+    ]  # fmt: skip
+
+
+# How the store fails mid-write: (how the server is started, a file too large for the
+# store, a file that fits, the error the server logs). The large file of the size limit
+# stays below the 500 KiB that werkzeug keeps in memory, so the limit hits the store,
+# not the parsing of the upload.
+FAILURES = {
+    "out-of-space": (_tmpfs_prefix, 3 * MiB, MiB // 2, errno.ENOSPC),
+    "file-size-limit": (lambda _store: _file_size_prefix(), 400 * 1024, 100 * 1024, errno.EFBIG),
+}
+
+
+@pytest.mark.parametrize("failure", list(FAILURES))
+def test_a_store_failing_mid_write_keeps_nothing(deploy, tmp_path, failure):
     store = tmp_path / "store"
     store.mkdir()
-    prefix = _tmpfs_prefix(store)
+    make_prefix, too_large, fits, error = FAILURES[failure]
+    prefix = make_prefix(store)
     exchange = deploy(ATTACHMENTS_PATH=str(store))
     server = exchange.serve(web_workers=1, prefix=prefix)
     # The store as the server sees it: through its root, in its own mount namespace.
     seen = Path(f"/proc/{server.pid}/root") / store.relative_to("/")
-    assert f" {store} " in Path(f"/proc/{server.pid}/mountinfo").read_text()
+    if failure == "out-of-space":
+        assert f" {store} " in Path(f"/proc/{server.pid}/mountinfo").read_text()
     acme = exchange.programs["acme"]
     case_id, events = _case(exchange)
 
-    _assert_store_failed(_attach(acme, case_id, os.urandom(3 * MiB)))
+    _assert_store_failed(_attach(acme, case_id, os.urandom(too_large)))
     _nothing_added(acme, case_id, events)
     assert _files(seen) == []
-    assert "attachment store failed" in server.output()
+    assert f"attachment store failed on case {case_id}: OSError: {os.strerror(error)}" in (
+        server.output()
+    )
     # The space the failed upload took is free again: a file that fits is stored.
-    data = os.urandom(MiB // 2)
+    data = os.urandom(fits)
     assert _attach(acme, case_id, data).status_code == 201
     sha = hashlib.sha256(data).hexdigest()
     assert _files(seen) == [f"{sha[:2]}/{sha}"]
