@@ -43,8 +43,15 @@ def _load_config(app: Flask, config: dict | None) -> None:
             {"connect_args": {"timeout": timeout}, "hide_parameters": True},
         )
     else:
+        # A pooled connection is tested before use, so a restarted database costs no
+        # failed request once it is back; a host that does not answer fails in seconds.
         app.config.setdefault(
-            "SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True}
+            "SQLALCHEMY_ENGINE_OPTIONS",
+            {
+                "pool_pre_ping": True,
+                "connect_args": {"connect_timeout": 10},
+                "hide_parameters": True,
+            },
         )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)

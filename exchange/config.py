@@ -80,6 +80,9 @@ WEBHOOK_ENCRYPTION_KEY = None
 WEBHOOK_ROTATION_GRACE_SECONDS = 24 * 3600
 # A receiver must answer 2xx within this many seconds.
 WEBHOOK_TIMEOUT_SECONDS = 15
+# Seconds to wait after each failed attempt (one entry per retry, then the delivery has
+# failed); None is the built-in schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+WEBHOOK_RETRY_SCHEDULE = None
 # The worker: deliveries claimed per round, their lease, parallel posts, idle poll.
 WORKER_BATCH = 100
 WORKER_LEASE_SECONDS = 300
