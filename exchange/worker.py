@@ -23,6 +23,7 @@ from exchange.errors import database_unavailable
 from exchange.idempotency import forget_old_keys
 from exchange.members.service import products
 from exchange.notifications.mailer import send_due
+from exchange.webhooks import wakeup
 from exchange.webhooks.dispatch import deliver_due
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,17 @@ def run(app: Flask, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
     poll, scan = app.config["WORKER_POLL_SECONDS"], app.config["WORKER_SCAN_SECONDS"]
     log.info("worker started (deliveries every %.2fs, all jobs every %.1fs)", poll, scan)
+    with app.app_context():
+        # PostgreSQL: woken by the commit that wrote deliveries, not only by the poll.
+        listener = wakeup.Listener(db.engine)
+    try:
+        _loop(app, stop, listener, poll, scan)
+    finally:
+        listener.close()
+    log.info("worker stopped")
+
+
+def _loop(app: Flask, stop: threading.Event, listener, poll: float, scan: float) -> None:
     next_scan = 0.0
     while not stop.is_set():
         try:
@@ -131,9 +143,10 @@ def run(app: Flask, stop: threading.Event | None = None) -> None:
         except Exception:  # e.g. closing a session whose connection died: keep going
             log.exception("worker round failed")
             done = 0
-        if not done:
-            stop.wait(scan if database.down else poll)
-    log.info("worker stopped")
+        if database.down:
+            stop.wait(scan)
+        elif not done:
+            listener.wait(min(poll, max(next_scan - time.monotonic(), 0)), stop)
 
 
 def install_signal_handlers(stop: threading.Event) -> None:
