@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from exchange.auth.actor import SYSTEM
 from exchange.cases import deadlines
-from exchange.cases.models import Case, CaseStatus, Side
+from exchange.cases.models import UNFLAGGED_OPEN, Case, CaseStatus, Side
 from exchange.cases.service.actions import _changes, _manager_for
 from exchange.cases.service.common import record
 from exchange.cases.service.queries import DOCUMENT_LOADS_LOCKED
@@ -185,14 +185,10 @@ def _flag_obsolete_products(now: datetime, limit: int) -> int:
     ended = select(ProductVersion.id).where(ProductVersion.end_of_support_date < now.date())
     stmt = (
         select(Case)
-        .where(
-            Case.product_obsolete.is_(False),
-            Case.product_version_id.in_(ended),
-            Case.status.notin_([CaseStatus.closed, CaseStatus.rejected]),
-        )
-        # In the index's own order: ordering by id alone made PostgreSQL walk the primary
-        # key over every case.
-        .order_by(Case.product_obsolete, Case.product_version_id, Case.id)
+        # The partial index's own condition, word for word, so both databases use it
+        # (``IS false`` and bound statuses read every closed case of an ended version).
+        .where(UNFLAGGED_OPEN, Case.product_version_id.in_(ended))
+        .order_by(Case.product_version_id, Case.id)
         .limit(limit)
     )
     if db.session.scalar(stmt.with_only_columns(Case.id)) is None:
