@@ -85,3 +85,17 @@ def test_a_kept_connection_the_receiver_closed_is_replaced(receiver):
     assert [(r.status_code, r.error_class) for r in results] == [(204, None)] * 4
     assert len(receiver.ports) == 4
     assert len(set(receiver.ports)) == 4
+
+
+def test_kept_connections_send_without_waiting_for_acks(receiver):
+    """TCP_NODELAY: headers and body go in two writes; with Nagle's algorithm a kept
+    connection waited for the receiver's delayed ACK (about 40 ms) on every delivery."""
+    import socket
+
+    pool = Pool()
+    try:
+        assert send(receiver, pool).ok
+        ((_, connection),) = [kept for idle in pool._idle.values() for kept in idle]
+        assert connection.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        pool.close()
