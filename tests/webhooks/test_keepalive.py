@@ -3,6 +3,7 @@ replaces a kept connection the receiver closed meanwhile without failing the del
 
 from __future__ import annotations
 
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -90,8 +91,6 @@ def test_a_kept_connection_the_receiver_closed_is_replaced(receiver):
 def test_kept_connections_send_without_waiting_for_acks(receiver):
     """TCP_NODELAY: headers and body go in two writes; with Nagle's algorithm a kept
     connection waited for the receiver's delayed ACK (about 40 ms) on every delivery."""
-    import socket
-
     pool = Pool()
     try:
         assert send(receiver, pool).ok
