@@ -384,7 +384,24 @@ def bulk_load(ex: Exchange, ctx: Context, count: int, seed: int) -> float:
                 flush()
         finally:
             conn.close()
+    _recount(ex)
     return time.perf_counter() - t0
+
+
+def _recount(ex: Exchange) -> None:
+    """The cases went in around the application: rebuild its per-member tallies, as an
+    operator would after such a load."""
+    from sqlalchemy.orm import Session
+
+    from exchange.cases import tallies
+
+    engine = create_engine(ex.sqlalchemy_url)
+    try:
+        with Session(engine) as session:
+            tallies.recount(session)
+            session.commit()
+    finally:
+        engine.dispose()
 
 
 def case_count(ex: Exchange) -> int:

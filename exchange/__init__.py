@@ -34,11 +34,25 @@ def _load_config(app: Flask, config: dict | None) -> None:
         "sqlite:///" + os.path.join(app.instance_path, "exchange.sqlite3")
     )
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+    # hide_parameters: SQL logs and error messages never show bound values (customer
+    # data, mail bodies with set-password links), whatever the log level.
     if url.startswith("sqlite"):
         timeout = app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": timeout}})
+        app.config.setdefault(
+            "SQLALCHEMY_ENGINE_OPTIONS",
+            {"connect_args": {"timeout": timeout}, "hide_parameters": True},
+        )
     else:
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        # A pooled connection is tested before use, so a restarted database costs no
+        # failed request once it is back; a host that does not answer fails in seconds.
+        app.config.setdefault(
+            "SQLALCHEMY_ENGINE_OPTIONS",
+            {
+                "pool_pre_ping": True,
+                "connect_args": {"connect_timeout": 10},
+                "hide_parameters": True,
+            },
+        )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
 
@@ -75,12 +89,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     configure_logging(app)
 
-    from exchange.db import configure_engine_events
+    from exchange.db import configure_engine_events, immediate_write_requests
     from exchange.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine)
+        if db.engine.dialect.name == "sqlite":
+            immediate_write_requests(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -97,6 +113,10 @@ def create_app(config: dict | None = None) -> Flask:
     from exchange.errors import register_error_handlers
 
     register_error_handlers(app)
+
+    from exchange.web.security import init_security
+
+    init_security(app)
 
     from exchange.web.filters import register_filters
 
@@ -135,6 +155,7 @@ def _redact(url: str) -> str:
 
 def _register_blueprints(app: Flask) -> None:
     from exchange.api import init_api
+    from exchange.audit.views import bp as audit_bp
     from exchange.auth.views import bp as auth_bp
     from exchange.cases.views import bp as cases_bp
     from exchange.members.views import bp as members_bp
@@ -154,5 +175,6 @@ def _register_blueprints(app: Flask) -> None:
         cases_bp,
         processes_bp,
         webhooks_bp,
+        audit_bp,
     ):
         app.register_blueprint(bp)

@@ -14,6 +14,7 @@ from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
+from exchange.auth.actor import authenticate_api_request
 from exchange.auth.scopes import SCOPES
 from exchange.errors import PROBLEM_MIMETYPE
 from exchange.extensions import csrf
@@ -106,15 +107,17 @@ def init_api(app: Flask) -> Api:
     api.spec.components.security_scheme(
         "session", {"type": "apiKey", "in": "cookie", "name": "session"}
     )
+    from exchange.audit.api import blp as audit_blp
     from exchange.cases.api import blp as cases_blp
     from exchange.members.api import blp as members_blp
     from exchange.processes.api import blp as processes_blp
     from exchange.webhooks.api import blp as webhooks_blp
 
-    for blp in (members_blp, processes_blp, cases_blp, webhooks_blp):
+    for blp in (members_blp, processes_blp, cases_blp, webhooks_blp, audit_blp):
         # Programs authenticate by bearer token, not cookie; a session caller's writes
         # are CSRF-checked inside current_actor().
         csrf.exempt(blp)
         api.register_blueprint(blp)
+    app.before_request(authenticate_api_request)
     app.extensions["exchange_api"] = api
     return api

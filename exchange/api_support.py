@@ -1,11 +1,13 @@
-"""Helpers every package's REST layer shares: the page envelope and the body-type check."""
+"""Helpers every package's REST layer shares: the page envelope, the body-type check
+and JSON answers built without a response schema."""
 
 from __future__ import annotations
 
+import json
 from copy import deepcopy
 from http import HTTPStatus
 
-from flask import current_app, request, url_for
+from flask import Response, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 
@@ -13,6 +15,16 @@ from exchange.errors import BadRequest, UnsupportedMediaType
 from exchange.pagination import Page
 
 JSON = "application/json"
+
+
+def json_response(body: dict, status: int = 200, headers: dict | None = None) -> Response:
+    """``body`` (JSON-ready already) as the answer: flask-smorest passes a ``Response``
+    through untouched, so a view can skip the schema's dump where it built the JSON
+    itself (the schema still documents it)."""
+    response = Response(json.dumps(body), status=status, mimetype=JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
 
 
 def page_body(page: Page, endpoint: str, **values) -> dict:

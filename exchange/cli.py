@@ -91,7 +91,7 @@ def create_member_command(slug, name, tier):
 @click.option("--member", "member_slug", required=True)
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--password", required=True, help="At least 12 characters, not a common one.")
 @click.option(
     "--roles",
     default="engineer",
@@ -157,6 +157,19 @@ def set_member_status_command(member_slug, status):
     click.echo(json.dumps({"slug": member.slug, "status": member.status}))
 
 
+@click.command("recount-cases")
+@with_appcontext
+def recount_cases_command():
+    """Rebuild the per-member case counts from the cases (after loading cases directly
+    into the database, or to check them: it prints the totals)."""
+    from exchange.cases import tallies
+    from exchange.db import db
+
+    with transaction():
+        tallies.recount(db.session)
+    click.echo(json.dumps({"cases_counted": tallies.total(db.session)}))
+
+
 COMMANDS = [
     serve_command,
     worker_command,
@@ -165,6 +178,7 @@ COMMANDS = [
     create_user_command,
     create_client_command,
     set_member_status_command,
+    recount_cases_command,
 ]
 
 

@@ -26,13 +26,32 @@ OAUTH2_REFRESH_TOKEN_GENERATOR = False
 
 # Password hashing for people (werkzeug method string); the suite uses a cheap one.
 PASSWORD_HASH_METHOD = "scrypt"
+# The shortest password a person may choose (common passwords, and ones made of the
+# person's e-mail or name, are refused at any length).
+PASSWORD_MIN_LENGTH = 12
 
-# Sessions for people using the web pages.
+# Rate limits (flask-limiter notation: "10 per minute", "100 per hour"). Failed sign-ins
+# count per client address and per account; token and revoke requests per address.
+RATELIMIT_ENABLED = True
+LOGIN_RATE_LIMIT_PER_IP = "30 per 5 minutes"
+LOGIN_RATE_LIMIT_PER_ACCOUNT = "10 per 5 minutes"
+TOKEN_RATE_LIMIT_PER_IP = "120 per minute"
+# Where the counters live. memory:// is per process: with several gunicorn workers each
+# counts on its own. Share them with redis://host:6379 or memcached://host:11211.
+RATELIMIT_STORAGE_URI = "memory://"
+# Behind this many trusted reverse proxies, the client address is taken from
+# X-Forwarded-For (0: the address of the connection).
+PROXY_FIX_X_FOR = 0
+
+# Sessions for people using the web pages: cookies are HttpOnly and SameSite=Lax, and
+# Secure unless the instance is in development (BASE_URL is plain http on a loopback
+# address, as with `make run`). None means that rule; true or false overrides it.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-# Set EXCHANGE_SESSION_COOKIE_SECURE=true behind HTTPS.
-SESSION_COOKIE_SECURE = False
+SESSION_COOKIE_SECURE = None
 REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_SECURE = None
 PERMANENT_SESSION_LIFETIME = 12 * 3600
 WTF_CSRF_TIME_LIMIT = None
 
@@ -61,6 +80,9 @@ WEBHOOK_ENCRYPTION_KEY = None
 WEBHOOK_ROTATION_GRACE_SECONDS = 24 * 3600
 # A receiver must answer 2xx within this many seconds.
 WEBHOOK_TIMEOUT_SECONDS = 15
+# Seconds to wait after each failed attempt (one entry per retry, then the delivery has
+# failed); None is the built-in schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+WEBHOOK_RETRY_SCHEDULE = None
 # The worker: deliveries claimed per round, their lease, parallel posts, idle poll.
 WORKER_BATCH = 100
 WORKER_LEASE_SECONDS = 300

@@ -83,6 +83,9 @@ _DEPTH = "exchange.tx_depth"
 # Set inside transaction(): SQLite connections then begin with BEGIN IMMEDIATE.
 _IMMEDIATE: ContextVar[bool] = ContextVar("exchange_sqlite_immediate", default=False)
 _CALLBACKS = "exchange.on_commit"
+# On a SQLite connection's info: whether its current transaction began IMMEDIATE.
+_BEGAN_IMMEDIATE = "exchange.began_immediate"
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @contextmanager
@@ -102,8 +105,14 @@ def transaction() -> Iterator:
         # A deferred transaction that read first and writes later cannot wait for a
         # writer that committed meanwhile ("database is locked" at once), so end the
         # read-only transaction the request may have begun, and begin anew.
+        # A request that began IMMEDIATE already (see ``immediate_write_requests``) keeps
+        # its transaction, and with it what it loaded (committing expires every object).
         current = session()  # the scoped session's Session of this context
-        if current.in_transaction() and not (current.new or current.dirty or current.deleted):
+        if (
+            current.in_transaction()
+            and not (current.new or current.dirty or current.deleted)
+            and not current.connection().info.get(_BEGAN_IMMEDIATE)
+        ):
             current.commit()
         token = _IMMEDIATE.set(True)
     try:
@@ -119,6 +128,8 @@ def transaction() -> Iterator:
         info[_DEPTH] = depth
         if token is not None:
             _IMMEDIATE.reset(token)
+            # What a request reads after its change (its answer) needs no write lock.
+            _IMMEDIATE.set(False)
     if depth == 0:
         for callback in info.pop(_CALLBACKS, []):
             try:
@@ -168,7 +179,31 @@ def configure_engine_events(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _IMMEDIATE.get() else "BEGIN")
+        immediate = _IMMEDIATE.get()
+        connection.info[_BEGAN_IMMEDIATE] = immediate
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def immediate_write_requests(app) -> None:
+    """SQLite: a request that may write (POST, PUT, PATCH, DELETE) begins IMMEDIATE with
+    its first statement, usually the caller's authentication.
+
+    Otherwise ``transaction()`` must end the request's read transaction before taking
+    the write lock, and that commit expires the caller's token, client and member, which
+    are then read again: three extra round trips and a commit on every change.
+    """
+    from flask import request
+
+    @app.before_request
+    def _begin_immediate():
+        if request.method in _WRITE_METHODS:
+            request.environ[_BEGAN_IMMEDIATE] = _IMMEDIATE.set(True)
+
+    @app.teardown_request
+    def _end_immediate(_exc):
+        token = request.environ.pop(_BEGAN_IMMEDIATE, None)
+        if token is not None:
+            _IMMEDIATE.reset(token)
 
 
 def get_by_id(model, ident: int):

@@ -15,7 +15,7 @@ import logging
 
 from flask import Flask, Response, json, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "rate_limited": (429, "Too many requests"),
     "internal_error": (500, "Internal server error"),
     "service_unavailable": (503, "Service unavailable"),
+    "attachment_store_failed": (503, "Attachment store failed"),
 }
 
 # Plain HTTP errors raised by Flask/Werkzeug or a library, mapped to our codes.
@@ -223,6 +224,25 @@ def render(problem: Problem):
     return problem_response(problem)
 
 
+# What a 503 for an unreachable database asks clients to wait before retrying.
+RETRY_AFTER_SECONDS = 5
+_SQLITE_UNAVAILABLE = ("locked", "busy", "unable to open", "disk I/O")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True for database errors that mean "not reachable now" (connection refused or
+    lost, server shutting down or starting up, a lock not granted in time) rather than
+    a mistake in the request or the code."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    if type(exc.orig).__module__ == "sqlite3":
+        # SQLite reports mistakes (no such table, bad SQL) as OperationalError too.
+        return any(word in str(exc.orig) for word in _SQLITE_UNAVAILABLE)
+    return True
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
@@ -244,6 +264,28 @@ def register_error_handlers(app: Flask) -> None:
             Problem(
                 "The change conflicts with data written at the same time; reload and try again.",
                 code="conflict",
+            )
+        )
+
+    @app.errorhandler(DBAPIError)
+    def _database(exc: DBAPIError):
+        if not database_unavailable(exc):
+            return _unexpected(exc)
+        # The database is down, restarting or unreachable (or, on SQLite, locked past its
+        # busy timeout): nothing was written, and the same request can simply be retried.
+        import contextlib
+
+        from exchange.db import db
+
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+        return render(
+            Problem(
+                "The database is not reachable at the moment; nothing was changed. "
+                "Try again in a few seconds.",
+                code="service_unavailable",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         )
 

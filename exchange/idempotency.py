@@ -2,7 +2,9 @@
 key and the same body gets the original answer; the same key with another body is a 422.
 
 The remembered answer is written in the same transaction as what the request created,
-so a crash cannot leave one without the other.
+so a crash cannot leave one without the other. The key is claimed first, before the work
+(``claim``): two requests with one key at the same moment then do the work once, and the
+later one answers with what the first one remembered (see ``claim`` for how).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from flask import Response, request
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from exchange.api_support import json_response
 from exchange.db import db, utcnow
 from exchange.errors import ValidationFailed
 
@@ -53,15 +56,46 @@ def _fingerprint() -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def replay(*, member_id: int, key: str | None) -> Response | None:
-    """The remembered answer for ``key``, or None if the key is new (or absent)."""
+def claim(*, member_id: int, key: str | None) -> IdempotencyKey | None:
+    """Take ``key`` for this transaction, or return the row of the request that took it.
+
+    None means the key is new (or absent) and now ours: do the work and ``remember`` the
+    answer before the commit. A row means another request used the key: answer with it.
+
+    Why an insert first, rather than a look-up: two requests with the same key, sent at
+    once, both found no row on PostgreSQL, both opened a case, and the second one's
+    remembered answer then broke the unique constraint (a 409 "conflict" to a client
+    that only retried). ``INSERT ... ON CONFLICT DO NOTHING`` waits for the transaction
+    that holds the key to end: if it committed, nothing is inserted and its row is read
+    (a new statement sees committed rows under READ COMMITTED); if it rolled back, the
+    insert goes through and this request does the work. On SQLite ``transaction()``
+    already serialises writers (BEGIN IMMEDIATE), and the same statement is correct there.
+    """
     if key is None:
         return None
-    row = db.session.scalar(
-        select(IdempotencyKey).where(
-            IdempotencyKey.member_id == member_id, IdempotencyKey.key == key
-        )
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    # A placeholder (status 0) that ``remember`` fills in; no other transaction can see
+    # it before the commit, and the commit happens only with the answer filled in.
+    statement = (
+        insert(IdempotencyKey)
+        .values(member_id=member_id, key=key, fingerprint=_fingerprint(), status=0, body={})
+        .on_conflict_do_nothing(index_elements=["member_id", "key"])
+        .returning(IdempotencyKey.id)
     )
+    # A row comes back when the insert happened (rowcount is no help: -1 on psycopg).
+    if db.session.execute(statement).first() is not None:
+        return None
+    return lookup(member_id=member_id, key=key)
+
+
+def replay(*, member_id: int, key: str | None) -> Response | None:
+    """Claim ``key`` (see ``claim``): None if it is new (or absent) and now ours, else
+    the answer remembered for it."""
+    row = claim(member_id=member_id, key=key)
     if row is None:
         return None
     if row.fingerprint != _fingerprint():
@@ -88,25 +122,14 @@ def lookup(*, member_id: int, key: str) -> IdempotencyKey | None:
 def remember(
     *, member_id: int, key: str | None, status: int, body: dict, headers: dict | None = None
 ) -> None:
+    """Store the answer for ``key``: in the row ``claim`` inserted, or a new one."""
     if key is None:
         return
-    db.session.add(
-        IdempotencyKey(
-            member_id=member_id,
-            key=key,
-            fingerprint=_fingerprint(),
-            status=status,
-            body=body,
-            headers=headers or {},
-        )
-    )
-
-
-def json_response(body: dict, status: int, headers: dict | None = None) -> Response:
-    response = Response(json.dumps(body), status=status, mimetype="application/json")
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
+    row = lookup(member_id=member_id, key=key)
+    if row is None:
+        row = IdempotencyKey(member_id=member_id, key=key, fingerprint=_fingerprint())
+        db.session.add(row)
+    row.status, row.body, row.headers = status, body, headers or {}
 
 
 def forget_old_keys(*, now: datetime, limit: int = 1000) -> int:

@@ -1,5 +1,6 @@
 """Imports every model, so metadata (and Alembic autogenerate) sees the whole schema."""
 
+from exchange.audit.models import AuditEntry
 from exchange.auth.models import OAuthClient, OAuthToken
 from exchange.cases.models import Attachment, Case, CaseEvent, Note
 from exchange.idempotency import IdempotencyKey
@@ -17,6 +18,7 @@ from exchange.webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
 
 __all__ = [
     "Attachment",
+    "AuditEntry",
     "Case",
     "CaseEvent",
     "Community",

@@ -18,10 +18,15 @@ DATABASE_URL = None
 #   python3 -c "import secrets; print(secrets.token_urlsafe(48))"
 # SECRET_KEY = "paste-the-generated-value-here"
 
-# Send the session cookie over HTTPS only. Set True when the exchange is served over
-# HTTPS (behind a TLS reverse proxy); leave False for plain http://127.0.0.1:8000,
-# where a secure cookie would never come back and signing in would fail.
-SESSION_COOKIE_SECURE = False
+# The address people reach the exchange at (links in e-mail). It also decides whether
+# the session cookie is Secure (HTTPS only): it is, unless this is plain http on a
+# loopback address (development, `make run`). SESSION_COOKIE_SECURE = True/False
+# overrides that rule; see docs/security.md.
+# BASE_URL = "https://exchange.example.org"
+
+# Rate-limit counters: memory:// is per process; several gunicorn workers or hosts
+# share them in Redis or Memcached (docs/deploy.md).
+# RATELIMIT_STORAGE_URI = "redis://redis.internal:6379/0"
 
 # Lifetime of OAuth2 access tokens in seconds (default 3600). Programs fetch a new
 # token when theirs runs out; there are no refresh tokens.

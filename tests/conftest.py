@@ -63,6 +63,9 @@ def app(tmp_path_factory, fresh_database_url):
             "SERVER_NAME": "exchange.test",
             # Hashing cost is not what these tests check; scrypt would dominate the run time.
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            # The suite signs in and fetches tokens far more often than any limit allows;
+            # tests/security/test_rate_limits.py builds its own app with limits on.
+            "RATELIMIT_ENABLED": False,
         }
     )
     with app.app_context():
@@ -71,10 +74,12 @@ def app(tmp_path_factory, fresh_database_url):
     # Tests hold one app context for their whole run, which Flask's test client reuses
     # for every request; in production each request has its own `g`. Start every request
     # with an empty `g`, so nothing (such as flask-login's cached user) leaks between them.
-    @app.before_request
+    # First of all before-request functions: the API's authentication runs in one too.
     def _fresh_g():
         for name in list(g):
             g.pop(name)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
 
     yield app
     with app.app_context():

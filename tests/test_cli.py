@@ -85,7 +85,7 @@ def test_cli_refuses_bad_input_clearly(app):
             "short",
         ]
     )
-    assert result.exit_code != 0 and "10 characters" in result.output
+    assert result.exit_code != 0 and "12 characters" in result.output
     assert service.find_user_by_email(email="a@dup.example") is None
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import MissingAuthorizationError
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 
 from exchange.auth.models import OAuthClient, OAuthToken
@@ -131,6 +131,9 @@ def requires(scope: str | None):
                 actor.require(scope)
             return func(*args, **kwargs)
 
+        # Read by authenticate_api_request, through the argument and response decorators
+        # (functools.wraps copies it outward).
+        wrapper._exchange_requires = (scope,)
         apidoc = deepcopy(getattr(func, "_apidoc", {}))
         manual = apidoc.setdefault("manual_doc", {})
         manual["security"] = [{"oauth2": [scope] if scope else []}, {"session": []}]
@@ -138,6 +141,25 @@ def requires(scope: str | None):
         return wrapper
 
     return decorator
+
+
+def authenticate_api_request() -> None:
+    """Before the request body is parsed: 401 without a valid token or session, 403
+    without the endpoint's scope. So a caller who may not call an endpoint learns that
+    first, never which fields it wants (422) or whether a resource exists (404)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        method = request.method.lower()
+        view = getattr(view_class, method, None) or (
+            getattr(view_class, "get", None) if method == "head" else None
+        )
+    marker = getattr(view, "_exchange_requires", None)
+    if marker is None:
+        return
+    actor = current_actor()
+    if marker[0]:
+        actor.require(marker[0])
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import hashlib
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from exchange.auth.signals import invitation_resent
 from exchange.errors import BadRequest, Conflict
 from exchange.members import service as members
 from exchange.members.models import User
@@ -70,7 +71,13 @@ def invite(*, actor, email: str, name: str, roles, time_zone: str = "UTC") -> tu
     """Add a person to the actor's member (its admins only) and mail them a link to
     choose a password; returns the person and the link (shown once to the admin)."""
     user = members.create_user(
-        actor=actor, member=actor.member, email=email, name=name, roles=roles, time_zone=time_zone
+        actor=actor,
+        member=actor.member,
+        email=email,
+        name=name,
+        roles=roles,
+        time_zone=time_zone,
+        invited=True,
     )
     return user, _mail(actor, user)
 
@@ -80,6 +87,7 @@ def resend(*, actor, user: User) -> str:
     members.require_admin_of(actor, user.member)
     if user.password_hash:
         raise Conflict(f"{user.email} has chosen a password already.")
+    invitation_resent.send(user, actor=actor)
     return _mail(actor, user)
 
 

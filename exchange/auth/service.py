@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from exchange.auth.models import OAuthClient, OAuthToken, digest
 from exchange.auth.scopes import SCOPES, parse_scopes
+from exchange.auth.signals import client_created, client_revoked
 from exchange.db import db, utcnow
 from exchange.errors import NotFound, ValidationFailed
 from exchange.members import service as members
@@ -57,6 +58,7 @@ def create_client(*, member: Member, name: str, scopes, actor=None) -> tuple[OAu
     )
     db.session.add(client)
     db.session.flush()
+    client_created.send(client, actor=actor)
     return client, secret
 
 
@@ -82,6 +84,7 @@ def revoke_client(*, actor, client: OAuthClient) -> OAuthClient:
     now = utcnow()
     if client.revoked_at is None:
         client.revoked_at = now
+        client_revoked.send(client, actor=actor)
     for token in db.session.scalars(
         select(OAuthToken).where(OAuthToken.client_pk == client.id, OAuthToken.revoked_at.is_(None))
     ):

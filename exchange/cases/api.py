@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from exchange import idempotency
 from exchange.api_support import (
     body_types,
+    json_response,
     honours_idempotency_key,
     honours_if_match,
     page_body,
@@ -16,9 +17,8 @@ from exchange.api_support import (
 )
 from exchange.auth.actor import current_actor, requires
 from exchange.cases import service
-from exchange.cases.documents import case_document
+from exchange.cases.documents import case_json
 from exchange.cases.schemas import (
-    CASE_OUT,
     AcceptIn,
     AnswerIn,
     AssignIn,
@@ -47,11 +47,12 @@ blp = Blueprint("cases_api", __name__, url_prefix="/api/v1", description="Collab
 
 
 def _document(actor, case) -> dict:
-    return case_document(case, service.side_of(actor, case), utcnow())
+    return case_json(case, service.side_of(actor, case), utcnow())
 
 
 def _answer(actor, case, status: int = 200):
-    return _document(actor, case), status, {"ETag": service.etag(case)}
+    # JSON built directly (``case_json``); ``CaseOut`` documents it.
+    return json_response(_document(actor, case), status, {"ETag": service.etag(case)})
 
 
 @blp.route("/cases")
@@ -70,7 +71,7 @@ class Cases(MethodView):
         body["items"] = [_document(actor, case) for case in page.items]
         # Counting reads every case of the member: once per listing, not once per page.
         body["counts"] = service.counts_by_status(actor=actor, **args) if wants_counts else None
-        return body
+        return json_response(body)
 
     @blp.arguments(CaseIn)
     @blp.response(201, CaseOut)
@@ -88,7 +89,7 @@ class Cases(MethodView):
             if replayed is not None:
                 return replayed
             case = service.open_case(actor=actor, **data)
-            body = CASE_OUT.dump(_document(actor, case))
+            body = _document(actor, case)
             headers = {
                 "Location": url_for("cases_api.CaseItem", case_id=case.id),
                 "ETag": service.etag(case),
@@ -96,7 +97,7 @@ class Cases(MethodView):
             idempotency.remember(
                 member_id=actor.member.id, key=key, status=201, body=body, headers=headers
             )
-        return idempotency.json_response(body, 201, headers)
+        return json_response(body, 201, headers)
 
 
 @blp.route("/cases/<int:case_id>")

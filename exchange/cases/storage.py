@@ -3,6 +3,7 @@ object store can replace the local folder without touching the cases service."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -18,8 +19,20 @@ class TooLarge(Exception):
     """The stream was longer than the limit; nothing was kept."""
 
 
+class StoreFailed(Exception):
+    """The store could not keep the file (no space, broken folder, I/O error); nothing
+    was kept. ``reason`` is for the operator's log, not for the uploader."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 class BlobStore(Protocol):
-    def put(self, stream: BinaryIO, *, limit: int) -> tuple[str, int]: ...
+    def put(self, stream: BinaryIO, *, limit: int) -> tuple[str, int]:
+        """(sha256, size); raises TooLarge or StoreFailed, keeping nothing then."""
+        ...
+
     def open(self, sha256: str) -> BinaryIO: ...
 
 
@@ -33,7 +46,15 @@ class LocalBlobStore:
         return self.root / sha256[:2] / sha256
 
     def put(self, stream: BinaryIO, *, limit: int) -> tuple[str, int]:
-        """Store ``stream`` (at most ``limit`` bytes); returns (sha256, size)."""
+        """Store ``stream`` (at most ``limit`` bytes); returns (sha256, size). Raises
+        ``TooLarge`` or ``StoreFailed``, and then leaves no file behind, not even part
+        of one: bytes go to a temporary file that becomes the blob only when complete."""
+        try:
+            return self._put(stream, limit)
+        except OSError as exc:
+            raise StoreFailed(f"{type(exc).__name__}: {exc.strerror or exc}") from exc
+
+    def _put(self, stream: BinaryIO, limit: int) -> tuple[str, int]:
         self.root.mkdir(parents=True, exist_ok=True)
         digest, size = hashlib.sha256(), 0
         handle, temp = tempfile.mkstemp(dir=self.root, prefix=".upload-")
@@ -51,7 +72,8 @@ class LocalBlobStore:
             os.replace(temp, target)
             return sha, size
         finally:
-            if os.path.exists(temp):
+            # A failed write (no space left: EFBIG, ENOSPC) ends here too.
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
 
     def open(self, sha256: str) -> BinaryIO:

@@ -151,6 +151,11 @@ def new():
         try:
             loaded = CaseIn().load(data)
             with transaction():
+                # The same form sent twice at once: the second waits for the first, then
+                # shows the case it opened (see idempotency.claim).
+                done = idempotency.claim(member_id=actor.member.id, key=key) if key else None
+                if done is not None:
+                    return redirect(url_for("cases.show", case_id=done.body["case_id"]), 303)
                 case = service.open_case(actor=actor, **loaded)
                 if key:
                     idempotency.remember(

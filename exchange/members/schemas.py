@@ -75,7 +75,14 @@ class UserIn(Schema):
     phone = fields.Str(allow_none=True, validate=validate.Length(max=50))
     time_zone = fields.Str(load_default="UTC", validate=validate.Length(max=64))
     roles = fields.List(fields.Str(validate=validate.OneOf(ROLE_CHOICES)), load_default=list)
-    password = fields.Str(load_only=True, validate=validate.Length(min=10, max=200))
+    password = fields.Str(
+        load_only=True,
+        validate=validate.Length(max=200),
+        metadata={
+            "description": "At least 12 characters, not a common password, not the "
+            "person's e-mail or name (docs/security.md)."
+        },
+    )
 
 
 class UserPatchIn(Schema):

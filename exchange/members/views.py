@@ -84,7 +84,7 @@ class UserForm(FlaskForm):
     phone = StringField("Phone", validators=[Optional(), Length(max=50)])
     time_zone = StringField("Time zone", default="UTC", validators=[DataRequired(), Length(max=64)])
     roles = CheckboxesField("Roles", choices=ROLE_CHOICES, default=[Role.engineer.value])
-    password = PasswordField("Initial password", validators=[Optional(), Length(min=10, max=200)])
+    password = PasswordField("Initial password", validators=[Optional(), Length(max=200)])
 
 
 class InviteForm(FlaskForm):

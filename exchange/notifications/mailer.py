@@ -91,16 +91,18 @@ def send_due(*, now: datetime, limit: int = 50) -> int:
         ids = [m.id for m in due]
     use_smtp = bool(current_app.config.get("MAIL_SMTP_HOST"))
     for message_id in ids:
+        # Sent outside any transaction (the lease keeps other workers off it): a slow
+        # mail server must not hold SQLite's write lock, and with it every change.
+        message = db.session.get(Message, message_id)
+        error = None
+        try:
+            email = build(message, now)
+            _smtp_send(email) if use_smtp else _file_send(email, message)
+        except (OSError, smtplib.SMTPException) as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            log.warning("mail %s to %s failed: %s", message.id, message.to_address, error)
         with transaction():
-            message = db.session.get(Message, message_id)
-            error = None
-            try:
-                email = build(message, now)
-                _smtp_send(email) if use_smtp else _file_send(email, message)
-            except (OSError, smtplib.SMTPException) as exc:
-                error = f"{type(exc).__name__}: {exc}"[:500]
-                log.warning("mail %s to %s failed: %s", message.id, message.to_address, error)
-            _record(message, error, now)
+            _record(db.session.get(Message, message_id), error, now)
     return len(ids)
 
 

@@ -59,7 +59,9 @@ def _users_for(addresses) -> dict:
     wanted = {a.strip().lower() for a in addresses if a}
     if not wanted:
         return {}
-    return {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(wanted)))}
+    with db.session.no_autoflush:  # the event being announced is written at commit
+        rows = db.session.scalars(select(User).where(User.email.in_(wanted)))
+        return {u.email: u for u in rows}
 
 
 def _engineer(case: Case, side: str):

@@ -16,12 +16,18 @@ from sqlalchemy import select
 from exchange.db import db, get_by_id, utcnow
 from exchange.errors import Conflict, NotFound, ValidationFailed, flatten_errors
 from exchange.members import service as members
-from exchange.members.models import Member
+from exchange.members.models import Member, User
 from exchange.processes.diff import diff_content
 from exchange.processes.intake import intake_json_schema
 from exchange.processes.models import Contact, Process, ProcessVersion, VersionStatus
 from exchange.processes.schemas import ContactIn, ProcessContentIn
-from exchange.processes.signals import process_published
+from exchange.processes.signals import (
+    contact_created,
+    contact_removed,
+    contact_updated,
+    process_created,
+    process_published,
+)
 
 # Publishing may be dated slightly in the past to absorb clock skew, never more.
 EFFECTIVE_SKEW = timedelta(minutes=5)
@@ -197,6 +203,7 @@ def create_process(*, actor, member: Member, content: dict) -> Process:
     db.session.add(process)
     db.session.add(ProcessVersion(process=process, status=VersionStatus.draft, content=content))
     db.session.flush()
+    process_created.send(process, actor=actor)
     return process
 
 
@@ -338,14 +345,26 @@ def create_contact(*, actor, member: Member, data: dict) -> Contact:
     contact = Contact(member=member, **fields)
     db.session.add(contact)
     db.session.flush()
+    contact_created.send(contact, actor=actor)
     return contact
+
+
+def _plain(value):
+    # A contact's person is named by e-mail in what the audit log keeps.
+    return value.email if isinstance(value, User) else value
 
 
 def update_contact(*, actor, contact: Contact, changes: dict) -> Contact:
     _require_writer(actor, contact.member)
+    changed = {}
     for key, value in _contact_fields(contact.member, changes).items():
+        old = _plain(getattr(contact, key))
         setattr(contact, key, value)
+        if old != _plain(value):
+            changed[key] = {"from": old, "to": _plain(value)}
     db.session.flush()
+    if changed:
+        contact_updated.send(contact, actor=actor, changes=changed)
     return contact
 
 
@@ -354,3 +373,4 @@ def remove_contact(*, actor, contact: Contact) -> None:
     _require_writer(actor, contact.member)
     contact.active = False
     db.session.flush()
+    contact_removed.send(contact, actor=actor)

@@ -23,18 +23,30 @@ from sqlalchemy.orm import aliased, selectinload
 from exchange.db import db, transaction, utcnow
 from exchange.webhooks import service
 from exchange.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, WebhookEndpoint
-from exchange.webhooks.sender import Result, post
+from exchange.webhooks.sender import Pool, Result, post
 from exchange.webhooks.signals import endpoint_disabled, endpoint_failing
 from exchange.webhooks.signing import signature_header
 
 log = logging.getLogger(__name__)
 
 # Waits after failed attempts 1..7 (then it has failed for good): at once, 5 s, 5 min,
-# 30 min, 2 h, 5 h, 10 h, 10 h.
+# 30 min, 2 h, 5 h, 10 h, 10 h. WEBHOOK_RETRY_SCHEDULE replaces it (seconds).
 RETRY_DELAYS = [timedelta(seconds=s) for s in (5, 300, 1800, 7200, 18000, 36000, 36000)]
 MAX_RETRY_AFTER = timedelta(hours=10)
 WARN_AFTER = timedelta(days=1)
 DISABLE_AFTER = timedelta(days=5)
+
+# Kept for the life of the worker process: its sending threads and the keep-alive
+# connections they share (a new pool and new connections every round cost a fifth of
+# the worker's time).
+_CONNECTIONS = Pool()
+_THREADS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _threads(count: int) -> ThreadPoolExecutor:
+    if count not in _THREADS:
+        _THREADS[count] = ThreadPoolExecutor(max_workers=count, thread_name_prefix="webhooks")
+    return _THREADS[count]
 
 
 def claim(*, now: datetime, limit: int, lease: timedelta) -> list[int]:
@@ -93,11 +105,22 @@ def _retry_after(value: str | None, now: datetime) -> timedelta | None:
     return max(timedelta(0), min(wait, MAX_RETRY_AFTER))
 
 
-def next_delay(attempts: int, retry_after: timedelta | None, rng=random) -> timedelta | None:
+def retry_schedule() -> list[timedelta]:
+    """The waits after each failed attempt: WEBHOOK_RETRY_SCHEDULE (seconds), if set."""
+    configured = current_app.config.get("WEBHOOK_RETRY_SCHEDULE")
+    if configured is None:
+        return RETRY_DELAYS
+    return [timedelta(seconds=float(s)) for s in configured]
+
+
+def next_delay(
+    attempts: int, retry_after: timedelta | None, rng=random, schedule=None
+) -> timedelta | None:
     """The wait before the next attempt after ``attempts`` failures, or None when done."""
-    if attempts > len(RETRY_DELAYS):
+    schedule = RETRY_DELAYS if schedule is None else schedule
+    if attempts > len(schedule):
         return None
-    delay = RETRY_DELAYS[attempts - 1] * rng.uniform(0.8, 1.2)
+    delay = schedule[attempts - 1] * rng.uniform(0.8, 1.2)
     return max(delay, retry_after) if retry_after else delay
 
 
@@ -144,7 +167,9 @@ def record(delivery: Delivery, result: Result, now: datetime, rng=random) -> Non
         if endpoint.enabled:
             _disable(endpoint, "The receiver answered 410 Gone.", now)
     else:
-        delay = next_delay(delivery.attempts, _retry_after(result.retry_after, now), rng)
+        delay = next_delay(
+            delivery.attempts, _retry_after(result.retry_after, now), rng, retry_schedule()
+        )
         if delay is None:
             delivery.status = DeliveryStatus.failed
             delivery.next_attempt_at = None
@@ -218,10 +243,16 @@ def deliver_due(*, now: datetime | None = None, clock=utcnow) -> int:
         if isinstance(request, Result):
             return request
         url, body, headers = request
-        return post(url, body, headers, timeout=timeout, allow_private=allow_private)
+        return post(
+            url,
+            body,
+            headers,
+            timeout=timeout,
+            allow_private=allow_private,
+            pool=_CONNECTIONS,
+        )
 
-    with ThreadPoolExecutor(max_workers=config["WORKER_THREADS"]) as pool:
-        results = list(pool.map(send, requests))
+    results = list(_threads(config["WORKER_THREADS"]).map(send, requests))
     finished = now or clock()
     with transaction():
         # One query for the round (the rows from before the posts are expired by now).

@@ -3,9 +3,8 @@ subscribed endpoint, written in the transaction of the change (rows only, no I/O
 
 from __future__ import annotations
 
-from exchange.cases.documents import case_document
+from exchange.cases.documents import case_json
 from exchange.cases.models import Case, CaseEvent, Note, Side
-from exchange.cases.schemas import CASE_OUT
 from exchange.cases.signals import case_event
 from exchange.db import db, utcnow
 from exchange.members.models import Member
@@ -60,7 +59,7 @@ def on_case_event(case: Case, *, event: CaseEvent, actor, **_) -> None:
         if not _wanted(endpoint, partner, actor):
             continue
         if side not in documents:
-            documents[side] = CASE_OUT.dump(case_document(case, side, event.created_at))
+            documents[side] = case_json(case, side, event.created_at)
         service.enqueue(
             endpoint=endpoint,
             event_type=event.type,

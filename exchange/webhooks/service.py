@@ -12,15 +12,22 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from exchange.cases.signals import EVENT_TYPES as CASE_EVENT_TYPES
 from exchange.db import db, get_by_id, utcnow
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.members import service as members
 from exchange.pagination import Page, paginate
-from exchange.webhooks import signing, ssrf
+from exchange.webhooks import signing, ssrf, wakeup
 from exchange.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, WebhookEndpoint
+from exchange.webhooks.signals import (
+    endpoint_created,
+    endpoint_deleted,
+    endpoint_secret_rotated,
+    endpoint_updated,
+)
 
 EVENT_TYPES: dict[str, str] = {
     **CASE_EVENT_TYPES,
@@ -99,6 +106,7 @@ def create_endpoint(
     )
     db.session.add(endpoint)
     db.session.flush()
+    endpoint_created.send(endpoint, actor=actor)
     return endpoint, secret
 
 
@@ -126,6 +134,7 @@ def get_endpoint(*, actor, endpoint_id: int) -> WebhookEndpoint:
 def update_endpoint(*, actor, endpoint: WebhookEndpoint, changes: dict) -> WebhookEndpoint:
     _require_manager(actor)
     _check(changes)
+    before = {key: getattr(endpoint, key) for key in changes}
     for key, value in changes.items():
         setattr(endpoint, key, value)
     if changes.get("enabled"):
@@ -133,6 +142,13 @@ def update_endpoint(*, actor, endpoint: WebhookEndpoint, changes: dict) -> Webho
         endpoint.disabled_at = endpoint.disabled_reason = None
         endpoint.failing_since = endpoint.failure_warned_at = None
     db.session.flush()
+    changed = {
+        key: {"from": before[key], "to": value}
+        for key, value in changes.items()
+        if before[key] != value
+    }
+    if changed:
+        endpoint_updated.send(endpoint, actor=actor, changes=changed)
     return endpoint
 
 
@@ -148,6 +164,7 @@ def delete_endpoint(*, actor, endpoint: WebhookEndpoint, now: datetime | None = 
         .values(status=DeliveryStatus.failed, last_error="endpoint deleted", lease_until=None)
     )
     db.session.flush()
+    endpoint_deleted.send(endpoint, actor=actor)
 
 
 def rotate_secret(
@@ -171,6 +188,7 @@ def rotate_secret(
         endpoint.previous_secret_encrypted = endpoint.previous_secret_expires_at = None
     endpoint.secret_encrypted = signing.encrypt(secret)
     db.session.flush()
+    endpoint_secret_rotated.send(endpoint, actor=actor, grace_seconds=grace_seconds)
     return secret
 
 
@@ -213,6 +231,7 @@ def enqueue(
         created_at=now,
     )
     db.session.add(delivery)
+    wakeup.announce()
     return delivery
 
 
@@ -220,11 +239,36 @@ def subscribed_endpoints(member_ids: list[int] | None, event_type: str) -> list[
     """Endpoints of these members (None: of every member) whose filter takes
     ``event_type``. Disabled endpoints are included: their deliveries wait, and go out
     when the endpoint is enabled again, so a disabled spell loses nothing."""
-    stmt = select(WebhookEndpoint).where(WebhookEndpoint.deleted_at.is_(None))
-    if member_ids is not None:
-        stmt = stmt.where(WebhookEndpoint.member_id.in_(member_ids))
-    rows = db.session.scalars(stmt.order_by(WebhookEndpoint.id))
-    return [e for e in rows if matches(e.event_types, event_type)]
+    # Looked up once per transaction and set of members: a deadline scan announces a
+    # hundred events of the same few members in one transaction.
+    cache = db.session.info.setdefault(_ENDPOINTS, {})
+    key = tuple(sorted(member_ids)) if member_ids is not None else None
+    if key not in cache:
+        stmt = select(WebhookEndpoint).where(WebhookEndpoint.deleted_at.is_(None))
+        if member_ids is not None:
+            stmt = stmt.where(WebhookEndpoint.member_id.in_(member_ids))
+        with db.session.no_autoflush:  # the event being announced is written at commit
+            cache[key] = list(db.session.scalars(stmt.order_by(WebhookEndpoint.id)))
+    return [e for e in cache[key] if e.deleted_at is None and matches(e.event_types, event_type)]
+
+
+_ENDPOINTS = "exchange.subscribed_endpoints"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_endpoints(session, transaction) -> None:
+    # Endpoints created, changed or deleted meanwhile are read again by the next one
+    # (only at the end of the whole transaction: each flush ends one of its own).
+    if transaction.parent is None:
+        session.info.pop(_ENDPOINTS, None)
+        session.info.pop(wakeup.SENT, None)
+
+
+@event.listens_for(WebhookEndpoint, "init")
+def _new_endpoint(target, args, kwargs) -> None:
+    # An endpoint registered in the middle of a transaction takes its events at once.
+    if db.session.registry.has():
+        db.session.info.pop(_ENDPOINTS, None)
 
 
 def ping(*, actor, endpoint: WebhookEndpoint, now: datetime | None = None) -> Delivery:

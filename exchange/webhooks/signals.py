@@ -19,3 +19,24 @@ endpoint_disabled = _signals.signal(
         "sender=WebhookEndpoint and ``reason``."
     ),
 )
+
+# Administrative changes of a member's endpoints, each sent inside the transaction of
+# the change with sender=WebhookEndpoint and ``actor``; the audit log records them.
+# None of them carries a secret.
+
+endpoint_created = _signals.signal("endpoint-created", doc="An endpoint was registered.")
+
+endpoint_updated = _signals.signal(
+    "endpoint-updated",
+    doc="An endpoint was changed (also enabled or disabled by its admins); "
+    "``changes`` {field: {from, to}}.",
+)
+
+endpoint_secret_rotated = _signals.signal(
+    "endpoint-secret-rotated",
+    doc="An endpoint's signing secret was replaced; ``grace_seconds`` the old one keeps signing.",
+)
+
+endpoint_deleted = _signals.signal(
+    "endpoint-deleted", doc="An endpoint was deleted; its pending deliveries are given up."
+)

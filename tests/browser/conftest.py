@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
-from exchange import create_app
-from exchange.db import db, transaction
+from tests.live_server import build_live_app, dispose, serve
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -47,37 +44,17 @@ def db_session():
 
 @pytest.fixture(scope="session")
 def live_app(fresh_database_url, tmp_path_factory):
-    import flask_migrate
-
-    from exchange.demo import load_demo
-
-    app = create_app(
-        {
-            "SECRET_KEY": "browser-tests",
-            "DATABASE_URL": fresh_database_url("browser"),
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            "ATTACHMENTS_PATH": str(tmp_path_factory.mktemp("attachments")),
-            "MAIL_OUTBOX_PATH": str(tmp_path_factory.mktemp("mail")),
-            "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": True,
-        }
+    app = build_live_app(
+        fresh_database_url("browser"), tmp_path_factory, SECRET_KEY="browser-tests"
     )
-    with app.app_context():
-        flask_migrate.upgrade()
-        with transaction():
-            load_demo()
     yield app
-    with app.app_context():
-        db.engine.dispose()
+    dispose(app)
 
 
 @pytest.fixture(scope="session")
 def live_server(live_app):
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with serve(live_app) as url:
+        yield url
 
 
 @pytest.fixture()

@@ -9,6 +9,9 @@ from playwright.sync_api import expect
 def test_two_engineers_work_a_case_end_to_end(sign_in, live_server):
     acme = sign_in("ed@acme.example")
     acme.get_by_role("link", name="Open a case").first.click()
+    # The partner list submits itself from exchange.js (deferred): let the page finish
+    # loading first, as a person would, or a busy machine can choose before it listens.
+    acme.wait_for_load_state()
     acme.get_by_label("Partner (the member you need)").select_option("globex")
     acme.wait_for_url(re.compile(r".*receiver=globex.*"))
     acme.get_by_label("Severity").select_option("2")

@@ -142,7 +142,8 @@ def test_a_program_without_the_cases_scopes_is_403_everywhere(case_world, shared
             assert_problem(response, 403, "insufficient_scope")
             assert scope in response.headers["WWW-Authenticate"]
         assert_problem(program.get("/api/v1/cases"), 403, "insufficient_scope")
-        assert_problem(program.post("/api/v1/cases", json={}), 422, "validation_failed")
+        # The scope is checked before the body: a caller without it learns nothing more.
+        assert_problem(program.post("/api/v1/cases", json={}), 403, "insufficient_scope")
     assert snapshot(case_world, case_id) == before
 
 

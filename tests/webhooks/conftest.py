@@ -13,20 +13,14 @@ time is injected with ``now=`` wherever the test needs a future moment.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import importlib.util
 import io
 import json
 import socket
 import ssl
-import struct
-import sys
 import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -40,51 +34,19 @@ from exchange.members.models import Member, User
 from exchange.webhooks import dispatch, signing
 from exchange.webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from tests.conftest import ApiCaller, SessionCaller, browser_sign_in
+from tests.receivers import (
+    FaultServer,
+    Request,
+    load_tracker_module,
+    lower_headers,
+    stop_server,
+    url_of,
+)
 
-REPO = Path(__file__).resolve().parents[2]
 TRACKER_SCOPES = ("cases:read", "cases:write", "webhooks:manage")
 
 
-def _load_tracker_module():
-    name = "tracker_receiver"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO / "examples" / "tracker_receiver.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tracker = _load_tracker_module()
-
-
-# -- receivers ------------------------------------------------------------------------
-
-
-@dataclass
-class Request:
-    """One request as it arrived: the exact body bytes and the headers."""
-
-    body: bytes
-    headers: dict[str, str]
-    received_at: float = field(default_factory=time.time)
-
-    @property
-    def id(self) -> str:
-        return self.headers["webhook-id"]
-
-    @property
-    def timestamp(self) -> int:
-        return int(self.headers["webhook-timestamp"])
-
-    @property
-    def signatures(self) -> list[str]:
-        return self.headers["webhook-signature"].split(" ")
-
-
-def _lower(headers) -> dict[str, str]:
-    return {k.lower(): v for k, v in headers.items()}
+tracker = load_tracker_module()
 
 
 class _CapturingHandler(tracker._Handler):
@@ -92,31 +54,12 @@ class _CapturingHandler(tracker._Handler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.captured.append(Request(body, _lower(self.headers)))
+        self.server.captured.append(Request(body, lower_headers(self.headers)))
         original, self.rfile = self.rfile, io.BytesIO(body)
         try:
             super().do_POST()
         finally:
             self.rfile = original
-
-
-def _stop(server) -> None:
-    """Shut ``server`` down and close it; a connection wakes its loop at once (instead of
-    after its half-second poll)."""
-    if getattr(server, "stopped", False):
-        return
-    server.stopped = True
-    stopping = threading.Thread(target=server.shutdown)
-    stopping.start()
-    while stopping.is_alive():
-        with contextlib.suppress(OSError):
-            socket.create_connection(("127.0.0.1", server.server_port), timeout=1).close()
-        stopping.join(0.02)
-    server.server_close()
-
-
-def _url(server, path="/hooks") -> str:
-    return f"http://127.0.0.1:{server.server_port}{path}"
 
 
 @pytest.fixture()
@@ -132,7 +75,7 @@ def receivers():
         server = tracker.serve(secret or signing.new_secret(), port=port, log_path=log_path)
         server.RequestHandlerClass = _CapturingHandler
         server.captured = []
-        server.url = _url(server)
+        server.url = url_of(server)
         server.log_path = log_path
 
         def use_secret(secret: str) -> None:
@@ -140,80 +83,13 @@ def receivers():
             server.verifier = Webhook(secret)
 
         server.use_secret = use_secret
-        server.stop = lambda: _stop(server)
+        server.stop = lambda: stop_server(server)
         started.append(server)
         return server
 
     yield start
     for server in started:
-        _stop(server)
-
-
-class FaultServer(ThreadingHTTPServer):
-    """A receiver that misbehaves as told by ``mode``:
-
-    ``status`` (answer ``status`` with ``headers`` and ``body``, or what ``decide``
-    returns for the message, when it returns a status), ``hang`` (read the
-    request, never answer until released), ``drip`` (send the status line one byte at a
-    time, slowly), ``close`` (close without answering), ``reset`` (TCP RST),
-    ``garbage`` (answer bytes that are not HTTP)."""
-
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _FaultHandler)
-        self.mode = "status"
-        self.status = 204
-        self.headers: dict[str, str] = {}
-        self.body = b""
-        self.decide = None
-        self.captured: list[Request] = []
-        self.release = threading.Event()
-        self.url = _url(self)
-
-    def answer(self, status: int, body: bytes = b"", **headers: str) -> None:
-        self.mode, self.status, self.body = "status", status, body
-        self.headers = {k.replace("_", "-"): v for k, v in headers.items()}
-
-
-class _FaultHandler(BaseHTTPRequestHandler):
-    server: FaultServer
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.captured.append(Request(body, _lower(self.headers)))
-        self.close_connection = True
-        mode = self.server.mode
-        with contextlib.suppress(OSError):
-            if mode == "status":
-                decided = self.server.decide and self.server.decide(json.loads(body))
-                self.send_response(decided or self.server.status)
-                for name, value in self.server.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(self.server.body)))
-                self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(self.server.body)
-            elif mode == "hang":
-                self.server.release.wait(60)
-            elif mode == "drip":
-                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 200:
-                    if self.server.release.wait(0.2):
-                        break
-                    self.wfile.write(bytes([byte]))
-                    self.wfile.flush()
-            elif mode == "reset":
-                self.connection.setsockopt(
-                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-                )
-            elif mode == "garbage":
-                self.wfile.write(b"\x00\xffthis is not HTTP at all\r\n\r\n")
-            # "close": nothing at all
-
-    def log_message(self, *args):
-        pass
+        stop_server(server)
 
 
 @pytest.fixture()
@@ -222,15 +98,14 @@ def faults():
     started = []
 
     def start() -> FaultServer:
-        server = FaultServer()
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        server = FaultServer().start()
         started.append(server)
         return server
 
     yield start
     for server in started:
         server.release.set()
-        _stop(server)
+        stop_server(server)
 
 
 class TLSFaultServer(FaultServer):
@@ -325,7 +200,7 @@ def tls_faults(tmp_path):
     yield start
     for server in started:
         server.release.set()
-        _stop(server)
+        stop_server(server)
 
 
 @pytest.fixture()

@@ -93,6 +93,24 @@ def test_retries_follow_the_schedule_and_give_up_after_eight_attempts(hooks, fau
     assert len(failed.json["items"]) == 4
 
 
+def test_a_configured_retry_schedule_replaces_the_built_in_one(hooks, faults, config_value):
+    config_value("WEBHOOK_RETRY_SCHEDULE", [2, 60])
+    server = faults()
+    server.answer(500)
+    created = hooks.endpoint(hooks.globex, url=server.url)
+    _ping(hooks, created["id"])
+    at = now()
+    for attempt, base in enumerate([2, 60], start=1):
+        assert deliver(at) == 1
+        [row] = deliveries(created["id"])
+        wait = (row.next_attempt_at - at).total_seconds()
+        assert base * 0.8 <= wait <= base * 1.2, (attempt, wait)
+        at = row.next_attempt_at
+    assert deliver(at) == 1  # the third failure is the last: two retries configured
+    [row] = deliveries(created["id"])
+    assert (row.status, row.attempts, row.next_attempt_at) == ("failed", 3, None)
+
+
 # -- ordering -------------------------------------------------------------------------
 
 

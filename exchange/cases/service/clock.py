@@ -19,9 +19,10 @@ from sqlalchemy import select
 
 from exchange.auth.actor import SYSTEM
 from exchange.cases import deadlines
-from exchange.cases.models import Case, CaseStatus, Side
+from exchange.cases.models import UNFLAGGED_OPEN, Case, CaseStatus, Side
 from exchange.cases.service.actions import _changes, _manager_for
 from exchange.cases.service.common import record
+from exchange.cases.service.queries import DOCUMENT_LOADS_LOCKED
 from exchange.db import db, transaction
 from exchange.members.models import ProductVersion
 from exchange.notifications import rules
@@ -34,9 +35,16 @@ def _due(column, fired, now: datetime, limit: int):
     if fired is not None:
         stmt = stmt.where(fired.is_(None))
     stmt = stmt.order_by(column, Case.id).limit(limit)
+    # What the events' documents read, for the whole batch at once.
+    return list(db.session.scalars(_locked(stmt).options(*DOCUMENT_LOADS_LOCKED)))
+
+
+def _locked(stmt):
+    """Due cases are changed under lock (PostgreSQL; SQLite's write lock covers it), with
+    fresh copies: the next event's sequence comes from the row's version."""
     if db.engine.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    return list(db.session.scalars(stmt))
+    return stmt.execution_options(populate_existing=True)
 
 
 def _anything_due(column, fired, now: datetime) -> bool:
@@ -177,21 +185,17 @@ def _flag_obsolete_products(now: datetime, limit: int) -> int:
     ended = select(ProductVersion.id).where(ProductVersion.end_of_support_date < now.date())
     stmt = (
         select(Case)
-        .where(
-            Case.product_obsolete.is_(False),
-            Case.product_version_id.in_(ended),
-            Case.status.notin_([CaseStatus.closed, CaseStatus.rejected]),
-        )
-        # In the index's own order: ordering by id alone made PostgreSQL walk the primary
-        # key over every case.
-        .order_by(Case.product_obsolete, Case.product_version_id, Case.id)
+        # The partial index's own condition, word for word, so both databases use it
+        # (``IS false`` and bound statuses read every closed case of an ended version).
+        .where(UNFLAGGED_OPEN, Case.product_version_id.in_(ended))
+        .order_by(Case.product_version_id, Case.id)
         .limit(limit)
     )
     if db.session.scalar(stmt.with_only_columns(Case.id)) is None:
         return 0
     flagged = 0
     with transaction():
-        for case in db.session.scalars(stmt):
+        for case in db.session.scalars(_locked(stmt)):
             case.product_obsolete = True
             record(
                 case,

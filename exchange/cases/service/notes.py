@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import BinaryIO
 
@@ -10,12 +11,13 @@ from sqlalchemy import select
 
 from exchange.cases.models import Attachment, Note
 from exchange.cases.service.common import get_case, prepare, record
-from exchange.cases.storage import TooLarge, blob_store
+from exchange.cases.storage import StoreFailed, TooLarge, blob_store
 from exchange.db import db, get_by_id
-from exchange.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from exchange.errors import Forbidden, NotFound, PayloadTooLarge, Problem, ValidationFailed
 from exchange.members.models import Role
 
 REDACTED = "[redacted]"
+log = logging.getLogger(__name__)
 
 
 def list_notes(*, actor, case_id: int) -> list[Note]:
@@ -113,6 +115,14 @@ def add_attachment(
         sha, size = blob_store().put(stream, limit=limit)
     except TooLarge as exc:
         raise PayloadTooLarge(f"Attachments are limited to {limit} bytes.") from exc
+    except StoreFailed as exc:
+        # The caller's transaction rolls back: no attachment row, no event, no blob.
+        log.error("attachment store failed on case %s: %s", case.id, exc.reason)
+        raise Problem(
+            "The file could not be stored; nothing was added to the case. Try again "
+            "later; if it keeps failing, tell the exchange's operator.",
+            code="attachment_store_failed",
+        ) from exc
     attachment = Attachment(
         case=case,
         side=side,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
+from exchange.cases import tallies
 from exchange.cases.models import Case, CaseEvent, CaseStatus
 from exchange.cases.service.common import get_case
 from exchange.db import db
@@ -74,7 +75,13 @@ def list_cases(*, actor, limit: int | None = None, cursor: str | None = None, **
 
 
 def counts_by_status(*, actor, **filters) -> dict[str, int]:
-    """How many of the actor's cases are in each status (test cases are counted nowhere)."""
+    """How many of the actor's cases are in each status (test cases are counted nowhere).
+
+    Without filters beyond the direction the answer comes from the member's tallies
+    (a few rows); any other filter counts the matching cases.
+    """
+    if not any(v for k, v in filters.items() if k not in ("direction", "status", "test")):
+        return tallies.tallied(db.session, actor.member.id, filters.get("direction"))
     filters = {**filters, "status": None, "test": False}
     stmt = (
         _filtered(actor, **filters)
@@ -94,9 +101,18 @@ def list_events(*, actor, case_id: int, after: int | None = None) -> list[CaseEv
     return list(db.session.scalars(stmt.order_by(CaseEvent.sequence)))
 
 
-# What a case's document reads, fetched for a whole page in a few queries instead of a
-# few per case.
+# What a case's document reads, for a whole page: the parties and engineers (small rows)
+# joined into the page's query, the few process versions (large) in one more.
 DOCUMENT_LOADS = (
+    selectinload(Case.process_version),
+    joinedload(Case.submitter),
+    joinedload(Case.receiver),
+    joinedload(Case.submitter_engineer),
+    joinedload(Case.receiver_engineer),
+)
+# The same for rows taken under lock (the deadline scan): PostgreSQL cannot lock the
+# nullable side of an outer join, so everything comes in queries of its own.
+DOCUMENT_LOADS_LOCKED = (
     selectinload(Case.process_version),
     selectinload(Case.submitter),
     selectinload(Case.receiver),

@@ -13,6 +13,7 @@ from exchange.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
 from exchange.members.models import Community, CommunityMembership, Member, MembershipStatus
 from exchange.members.schemas import CommunityIn
 from exchange.members.service.members import SLUG_RE, get_member, require_admin_of
+from exchange.members.signals import CATALOGUE_SIGNALS
 from exchange.schemas import load_or_422
 
 
@@ -75,6 +76,9 @@ def create_community(*, actor, slug: str, name: str, description: str = "") -> C
         )
     )
     db.session.flush()
+    CATALOGUE_SIGNALS["community.created"].send(
+        community, actor=actor, changes={"name": name, "description": description}
+    )
     return community
 
 
@@ -92,6 +96,9 @@ def invite(*, actor, community: Community, member_slug: str) -> CommunityMembers
     membership = CommunityMembership(community=community, member=member)
     db.session.add(membership)
     db.session.flush()
+    CATALOGUE_SIGNALS["community.member_invited"].send(
+        community, actor=actor, changes={"member": member.slug}
+    )
     return membership
 
 
@@ -110,6 +117,7 @@ def accept(*, actor, community: Community) -> CommunityMembership:
     membership.status = MembershipStatus.active
     membership.accepted_at = utcnow()
     db.session.flush()
+    CATALOGUE_SIGNALS["community.joined"].send(community, actor=actor, changes={})
     return membership
 
 
@@ -119,8 +127,10 @@ def leave(*, actor, community: Community) -> None:
     membership = _own_membership(actor, community)
     if community.owner_id == actor.member.id:
         raise Conflict("The owner cannot leave its own community.")
+    invited = membership.status != MembershipStatus.active
     db.session.delete(membership)
     db.session.flush()
+    CATALOGUE_SIGNALS["community.left"].send(community, actor=actor, changes={"declined": invited})
 
 
 def remove_member(*, actor, community: Community, member_slug: str) -> None:
@@ -132,5 +142,8 @@ def remove_member(*, actor, community: Community, member_slug: str) -> None:
         if membership.member.slug == member_slug and membership.member_id != actor.member.id:
             db.session.delete(membership)
             db.session.flush()
+            CATALOGUE_SIGNALS["community.member_removed"].send(
+                community, actor=actor, changes={"member": member_slug}
+            )
             return
     raise NotFound(f"{member_slug!r} is not in this community.")

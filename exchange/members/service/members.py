@@ -11,6 +11,7 @@ import re
 
 from sqlalchemy import String, func, or_, select
 
+from exchange.auth import passwords
 from exchange.db import db, get_by_id
 from exchange.errors import AlreadyExists, Conflict, Forbidden, NotFound, ValidationFailed
 from exchange.members.models import (
@@ -23,6 +24,7 @@ from exchange.members.models import (
     User,
 )
 from exchange.members.schemas import MemberPatchIn
+from exchange.members.signals import member_updated, user_created, user_updated
 from exchange.pagination import Page, paginate
 from exchange.schemas import load_or_422
 from exchange.zones import known_time_zones
@@ -136,10 +138,24 @@ def update_member(*, actor, member: Member, changes: dict) -> Member:
     for key in changes:
         if key not in ADMIN_MEMBER_FIELDS:
             raise ValidationFailed(errors={key: ["Not changeable here."]})
-    for key, value in load_or_422(MemberPatchIn(), changes).items():
+    loaded = load_or_422(MemberPatchIn(), changes)
+    before = {key: getattr(member, key) for key in loaded}
+    for key, value in loaded.items():
         setattr(member, key, value)
     db.session.flush()
+    changed = _changed(before, {key: getattr(member, key) for key in loaded})
+    if changed:
+        member_updated.send(member, actor=actor, changes=changed)
     return member
+
+
+def _changed(before: dict, after: dict) -> dict:
+    """``{field: {"from", "to"}}`` of the values that differ."""
+    return {
+        key: {"from": before.get(key), "to": value}
+        for key, value in after.items()
+        if before.get(key) != value
+    }
 
 
 def set_member_status(*, member: Member, status: str) -> Member:
@@ -192,8 +208,10 @@ def create_user(
     phone: str | None = None,
     time_zone: str = "UTC",
     actor=None,
+    invited: bool = False,
 ) -> User:
-    """Add a person to a member. With an ``actor``, it must be that member's admin."""
+    """Add a person to a member. With an ``actor``, it must be that member's admin;
+    ``invited`` says an invitation mail goes with it (for the audit log)."""
     if actor is not None:
         require_admin_of(actor, member)
     email = email.strip().lower()
@@ -211,9 +229,11 @@ def create_user(
         time_zone=time_zone,
     )
     if password:
+        check_password_policy(user=user, password=password)
         user.set_password(password)
     db.session.add(user)
     db.session.flush()
+    user_created.send(user, actor=actor, invited=invited)
     return user
 
 
@@ -242,6 +262,7 @@ def update_user(*, actor, user: User, changes: dict) -> User:
             "notifications": {**(user.notifications or {}), **changes["notifications"]},
         }
     was_admin = _is_active_admin(user)
+    before = {key: getattr(user, key) for key in changes}
     for key, value in changes.items():
         setattr(user, key, value)
     # A member always keeps one active admin, or nobody could administer it again.
@@ -249,6 +270,9 @@ def update_user(*, actor, user: User, changes: dict) -> User:
     if was_admin and not _is_active_admin(user) and not any(map(_is_active_admin, others)):
         raise Conflict("This would leave the member without an active admin.")
     db.session.flush()
+    changed = _changed(before, changes)
+    if changed:
+        user_updated.send(user, actor=actor, changes=changed, by_self=is_self)
     return user
 
 
@@ -256,7 +280,14 @@ def _is_active_admin(user: User) -> bool:
     return user.active and Role.admin in user.roles
 
 
+def check_password_policy(*, user: User, password: str) -> None:
+    """422 on the ``password`` field unless ``password`` meets the policy for ``user``."""
+    found = passwords.problems(password, email=user.email or "", name=user.name or "")
+    if found:
+        raise ValidationFailed("The password does not meet the policy.", errors={"password": found})
+
+
 def set_password(*, user: User, password: str) -> None:
-    if len(password) < 10:
-        raise ValidationFailed(errors={"password": ["Use at least 10 characters."]})
+    """Give a person a new password, if it meets the policy (exchange.auth.passwords)."""
+    check_password_policy(user=user, password=password)
     user.set_password(password)

@@ -17,7 +17,7 @@ from exchange.db import db, get_by_id
 from exchange.errors import AlreadyExists, NotFound, ValidationFailed
 from exchange.members.models import Member, Product, ProductVersion
 from exchange.members.schemas import ProductIn
-from exchange.members.signals import end_of_support_approaching
+from exchange.members.signals import CATALOGUE_SIGNALS, end_of_support_approaching
 from exchange.schemas import load_or_422
 
 # "At least six months" as days: 183 covers every six-month span of the calendar.
@@ -107,6 +107,11 @@ def create_product(
     for i, data in enumerate(versions or []):
         _add_version(product, data, path=f"versions.{i}.")
     db.session.flush()
+    CATALOGUE_SIGNALS["product.created"].send(
+        product,
+        actor=actor,
+        changes={"name": name, "versions": [v.version for v in product.versions]},
+    )
     return product
 
 
@@ -122,15 +127,20 @@ def update_product(*, actor, product: Product, changes: dict) -> Product:
         )
     ):
         raise AlreadyExists(errors={"name": ["Already in use."]})
+    changed = {}
     for key in ("name", "description"):
-        if key in changes:
+        if key in changes and changes[key] != getattr(product, key):
+            changed[key] = {"from": getattr(product, key), "to": changes[key]}
             setattr(product, key, changes[key])
     db.session.flush()
+    if changed:
+        CATALOGUE_SIGNALS["product.updated"].send(product, actor=actor, changes=changed)
     return product
 
 
 def delete_product(*, actor, product: Product) -> None:
     _require_writer(actor, product.member)
+    CATALOGUE_SIGNALS["product.deleted"].send(product, actor=actor, changes={"name": product.name})
     db.session.delete(product)
     db.session.flush()
 
@@ -163,7 +173,18 @@ def add_version(*, actor, product: Product, data: dict) -> ProductVersion:
     _require_writer(actor, product.member)
     version = _add_version(product, data)
     db.session.flush()
+    CATALOGUE_SIGNALS["product.version_added"].send(
+        version, actor=actor, changes=_version_fields(version)
+    )
     return version
+
+
+def _version_fields(version: ProductVersion) -> dict:
+    return {
+        "version": version.version,
+        "release_date": version.release_date,
+        "end_of_support_date": version.end_of_support_date,
+    }
 
 
 def get_version(*, version_id: int) -> ProductVersion:
@@ -187,14 +208,24 @@ def update_version(*, actor, version: ProductVersion, changes: dict) -> ProductV
         **changes,
     }
     _check_dates(merged, "")
+    changed = {
+        key: {"from": getattr(version, key), "to": value}
+        for key, value in changes.items()
+        if getattr(version, key) != value
+    }
     for key, value in changes.items():
         setattr(version, key, value)
     db.session.flush()
+    if changed:
+        CATALOGUE_SIGNALS["product.version_updated"].send(version, actor=actor, changes=changed)
     return version
 
 
 def delete_version(*, actor, version: ProductVersion) -> None:
     _require_writer(actor, version.product.member)
+    CATALOGUE_SIGNALS["product.version_deleted"].send(
+        version, actor=actor, changes=_version_fields(version)
+    )
     db.session.delete(version)
     db.session.flush()
 

@@ -34,4 +34,13 @@
     version.addEventListener("change", check);
     check();
   }
+
+  // Choosing the partner or process reloads the form (no inline handlers: the
+  // Content-Security-Policy allows scripts from our static files only).
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
 })();
