@@ -9,9 +9,9 @@ from flask_smorest import Blueprint
 from exchange import idempotency
 from exchange.api_support import (
     body_types,
-    json_response,
     honours_idempotency_key,
     honours_if_match,
+    json_response,
     page_body,
     problem_responses,
 )
