@@ -90,6 +90,7 @@ def send_due(*, now: datetime, limit: int = 50) -> int:
             message.lease_until = now + LEASE
         ids = [m.id for m in due]
     use_smtp = bool(current_app.config.get("MAIL_SMTP_HOST"))
+    errors: dict[int, str | None] = {}
     for message_id in ids:
         # Sent outside any transaction (the lease keeps other workers off it): a slow
         # mail server must not hold SQLite's write lock, and with it every change.
@@ -101,8 +102,12 @@ def send_due(*, now: datetime, limit: int = 50) -> int:
         except (OSError, smtplib.SMTPException) as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
             log.warning("mail %s to %s failed: %s", message.id, message.to_address, error)
-        with transaction():
-            _record(db.session.get(Message, message_id), error, now)
+        errors[message_id] = error
+    # The round's results in one transaction: on SQLite each transaction waits its turn
+    # for the write lock behind the web workers, and fifty of them held up webhooks.
+    with transaction():
+        for message in db.session.scalars(select(Message).where(Message.id.in_(ids))):
+            _record(message, errors[message.id], now)
     return len(ids)
 
 

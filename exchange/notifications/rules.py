@@ -17,7 +17,8 @@ users (and the designated support contact) are always mailed.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from exchange.cases.models import Case, CaseEvent
 from exchange.db import db
@@ -56,12 +57,33 @@ def _person(member: Member, email: str | None, kind: str, users: dict | None = N
 
 
 def _users_for(addresses) -> dict:
+    """The users with these addresses, looked up once per transaction: a deadline scan
+    tells the same few people about a hundred cases in one transaction."""
     wanted = {a.strip().lower() for a in addresses if a}
-    if not wanted:
-        return {}
-    with db.session.no_autoflush:  # the event being announced is written at commit
-        rows = db.session.scalars(select(User).where(User.email.in_(wanted)))
-        return {u.email: u for u in rows}
+    known: dict = db.session.info.setdefault(_USERS, {})
+    missing = wanted - known.keys()
+    if missing:
+        known.update(dict.fromkeys(missing))  # None: an address that is not a user
+        with db.session.no_autoflush:  # the event being announced is written at commit
+            rows = db.session.scalars(select(User).where(User.email.in_(missing)))
+            known.update({u.email: u for u in rows})
+    return {email: known[email] for email in wanted if known[email] is not None}
+
+
+_USERS = "exchange.users_by_email"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_users(session, transaction) -> None:
+    if transaction.parent is None:  # the whole transaction, not a flush's own
+        session.info.pop(_USERS, None)
+
+
+@event.listens_for(User, "init")
+def _new_user(target, args, kwargs) -> None:
+    # Someone added meanwhile is looked up again.
+    if db.session.registry.has():
+        db.session.info.pop(_USERS, None)
 
 
 def _engineer(case: Case, side: str):
