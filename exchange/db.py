@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -181,7 +184,41 @@ def configure_engine_events(engine) -> None:
     def _on_begin(connection):
         immediate = _IMMEDIATE.get()
         connection.info[_BEGAN_IMMEDIATE] = immediate
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate and _WRITE_PRIORITY.is_set():
+            _begin_immediate_eagerly(connection.connection.dbapi_connection)
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+# Set in the background worker (``prefer_writes``): see _begin_immediate_eagerly.
+_WRITE_PRIORITY = threading.Event()
+
+
+def prefer_writes() -> None:
+    """SQLite: this process asks for the write lock every millisecond while it waits.
+
+    SQLite's own wait backs off to sleeps of 25-100 ms, and the web workers, writing back
+    to back, take the lock in between: the delivery worker's few short transactions then
+    waited seconds behind them, and webhooks with them. The worker calls this.
+    """
+    _WRITE_PRIORITY.set()
+
+
+def _begin_immediate_eagerly(raw) -> None:
+    (timeout_ms,) = raw.execute("PRAGMA busy_timeout").fetchone()
+    deadline = time.monotonic() + timeout_ms / 1000
+    raw.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.001)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
 
 
 def immediate_write_requests(app) -> None:

@@ -18,7 +18,7 @@ import time
 from flask import Flask
 
 from exchange.cases.service.clock import scan_deadlines
-from exchange.db import db, transaction, utcnow
+from exchange.db import db, prefer_writes, transaction, utcnow
 from exchange.errors import database_unavailable
 from exchange.idempotency import forget_old_keys
 from exchange.members.service import products
@@ -124,6 +124,7 @@ def run(app: Flask, stop: threading.Event | None = None) -> None:
     with app.app_context():
         # PostgreSQL: woken by the commit that wrote deliveries, not only by the poll.
         listener = wakeup.Listener(db.engine)
+    prefer_writes()  # SQLite: its few short transactions go before the web's
     try:
         _loop(app, stop, listener, poll, scan)
     finally:

@@ -135,3 +135,50 @@ def _race(app):
         db.engine.dispose()
     assert errors == []
     assert {"first", "second"} <= slugs
+
+
+def test_a_worker_preferring_writes_waits_for_the_lock_and_commits(fresh_database_url):
+    """SQLite: ``prefer_writes`` (the worker's) asks for the write lock again and again
+    while another connection holds it, then commits, and restores the busy timeout."""
+    import sqlite3
+    import threading
+
+    from sqlalchemy.engine import make_url
+
+    from exchange import create_app
+    from exchange.db import _WRITE_PRIORITY, db, prefer_writes
+
+    url = fresh_database_url("priority")
+    if not url.startswith("sqlite"):
+        pytest.skip("SQLite's write lock")
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": url})
+    suite_session, db.session = db.session, db._make_scoped_session({})
+    holder = None
+    try:
+        with app.app_context():
+            db.create_all()
+        holder = sqlite3.connect(
+            make_url(url).database, isolation_level=None, check_same_thread=False
+        )
+        holder.execute("BEGIN IMMEDIATE")  # another process writing
+        released = threading.Timer(0.3, holder.execute, args=("COMMIT",))
+        released.start()
+        prefer_writes()
+        with app.app_context():
+            with transaction() as session:
+                session.add(Member(slug="worker", name="Worker"))
+            assert db.session.scalar(select(Member.slug)) == "worker"
+            raw = db.engine.raw_connection()
+            try:
+                (timeout,) = raw.driver_connection.execute("PRAGMA busy_timeout").fetchone()
+            finally:
+                raw.close()
+            assert timeout == app.config["SQLITE_BUSY_TIMEOUT_MS"]
+            db.session.remove()
+            db.engine.dispose()
+        released.join(5)
+    finally:
+        _WRITE_PRIORITY.clear()
+        db.session = suite_session
+        if holder is not None:
+            holder.close()
