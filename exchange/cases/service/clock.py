@@ -22,7 +22,7 @@ from exchange.cases import deadlines
 from exchange.cases.models import UNFLAGGED_OPEN, Case, CaseStatus, Side
 from exchange.cases.service.actions import _changes, _manager_for
 from exchange.cases.service.common import record
-from exchange.cases.service.queries import DOCUMENT_LOADS_LOCKED
+from exchange.cases.service.queries import DOCUMENT_LOADS
 from exchange.db import db, transaction
 from exchange.members.models import ProductVersion
 from exchange.notifications import rules
@@ -36,7 +36,7 @@ def _due(column, fired, now: datetime, limit: int):
         stmt = stmt.where(fired.is_(None))
     stmt = stmt.order_by(column, Case.id).limit(limit)
     # What the events' documents read, for the whole batch at once.
-    return list(db.session.scalars(_locked(stmt).options(*DOCUMENT_LOADS_LOCKED)))
+    return list(db.session.scalars(_locked(stmt).options(*DOCUMENT_LOADS)))
 
 
 def _locked(stmt):
