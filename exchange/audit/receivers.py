@@ -16,21 +16,35 @@ from exchange.webhooks import signals as webhooks
 ADMIN_USER_FIELDS = frozenset({"roles", "active"})
 
 
-def _user(user, action: str, actor, changes: dict) -> None:
+# What an entry names for each kind of target: (member id, target id, label).
+TARGETS = {
+    "user": lambda user: (user.member_id, user.id, user.email),
+    "client": lambda client: (client.member_id, client.client_id, client.name),
+    "endpoint": lambda endpoint: (
+        endpoint.member_id,
+        endpoint.id,
+        service.safe_url(endpoint.url) or "",
+    ),
+    "contact": lambda contact: (contact.member_id, contact.id, contact.name),
+}
+
+
+def _entry(kind: str, target, action: str, actor, changes: dict) -> None:
+    member_id, target_id, label = TARGETS[kind](target)
     service.record(
         actor=actor,
-        member_id=user.member_id,
+        member_id=member_id,
         action=action,
-        target_type="user",
-        target_id=user.id,
-        target_label=user.email,
+        target_type=kind,
+        target_id=target_id,
+        target_label=label,
         changes=changes,
     )
 
 
 def on_user_created(user, *, actor, invited: bool = False, **_) -> None:
     details = {"email": user.email, "name": user.name, "roles": list(user.roles)}
-    _user(user, "user.invited" if invited else "user.created", actor, details)
+    _entry("user", user, "user.invited" if invited else "user.created", actor, details)
 
 
 def on_user_updated(user, *, actor, changes: dict, by_self: bool = False, **_) -> None:
@@ -42,11 +56,11 @@ def on_user_updated(user, *, actor, changes: dict, by_self: bool = False, **_) -
         action = "user.role_changed"
     else:
         action = "user.updated"
-    _user(user, action, actor, changes)
+    _entry("user", user, action, actor, changes)
 
 
 def on_invitation_resent(user, *, actor, **_) -> None:
-    _user(user, "user.invitation_resent", actor, {})
+    _entry("user", user, "user.invitation_resent", actor, {})
 
 
 def on_member_updated(member, *, actor, changes: dict, **_) -> None:
@@ -61,36 +75,14 @@ def on_member_updated(member, *, actor, changes: dict, **_) -> None:
     )
 
 
-def _client(client, action: str, actor, changes: dict) -> None:
-    service.record(
-        actor=actor,
-        member_id=client.member_id,
-        action=action,
-        target_type="client",
-        target_id=client.client_id,
-        target_label=client.name,
-        changes=changes,
-    )
-
-
 def on_client_created(client, *, actor, **_) -> None:
-    _client(client, "client.created", actor, {"name": client.name, "scopes": client.scopes})
+    _entry(
+        "client", client, "client.created", actor, {"name": client.name, "scopes": client.scopes}
+    )
 
 
 def on_client_revoked(client, *, actor, **_) -> None:
-    _client(client, "client.revoked", actor, {"name": client.name})
-
-
-def _endpoint(endpoint, action: str, actor, changes: dict) -> None:
-    service.record(
-        actor=actor,
-        member_id=endpoint.member_id,
-        action=action,
-        target_type="endpoint",
-        target_id=endpoint.id,
-        target_label=service.safe_url(endpoint.url) or "",
-        changes=changes,
-    )
+    _entry("client", client, "client.revoked", actor, {"name": client.name})
 
 
 def on_endpoint_created(endpoint, *, actor, **_) -> None:
@@ -102,19 +94,19 @@ def on_endpoint_created(endpoint, *, actor, **_) -> None:
         "enabled": endpoint.enabled,
         "exclude_own_changes": endpoint.exclude_own_changes,
     }
-    _endpoint(endpoint, "endpoint.created", actor, details)
+    _entry("endpoint", endpoint, "endpoint.created", actor, details)
 
 
 def on_endpoint_updated(endpoint, *, actor, changes: dict, **_) -> None:
-    _endpoint(endpoint, "endpoint.updated", actor, changes)
+    _entry("endpoint", endpoint, "endpoint.updated", actor, changes)
 
 
 def on_endpoint_secret_rotated(endpoint, *, actor, grace_seconds: int, **_) -> None:
-    _endpoint(endpoint, "endpoint.secret_rotated", actor, {"grace_seconds": grace_seconds})
+    _entry("endpoint", endpoint, "endpoint.secret_rotated", actor, {"grace_seconds": grace_seconds})
 
 
 def on_endpoint_deleted(endpoint, *, actor, **_) -> None:
-    _endpoint(endpoint, "endpoint.deleted", actor, {"url": endpoint.url})
+    _entry("endpoint", endpoint, "endpoint.deleted", actor, {"url": endpoint.url})
 
 
 def on_process_created(process, *, actor, **_) -> None:
@@ -142,29 +134,17 @@ def on_process_published(version, *, actor, **_) -> None:
     )
 
 
-def _contact(contact, action: str, actor, changes: dict) -> None:
-    service.record(
-        actor=actor,
-        member_id=contact.member_id,
-        action=action,
-        target_type="contact",
-        target_id=contact.id,
-        target_label=contact.name,
-        changes=changes,
-    )
-
-
 def on_contact_created(contact, *, actor, **_) -> None:
     details = {"name": contact.name, "role": contact.role, "email": contact.email}
-    _contact(contact, "contact.created", actor, details)
+    _entry("contact", contact, "contact.created", actor, details)
 
 
 def on_contact_updated(contact, *, actor, changes: dict, **_) -> None:
-    _contact(contact, "contact.updated", actor, changes)
+    _entry("contact", contact, "contact.updated", actor, changes)
 
 
 def on_contact_removed(contact, *, actor, **_) -> None:
-    _contact(contact, "contact.removed", actor, {"name": contact.name})
+    _entry("contact", contact, "contact.removed", actor, {"name": contact.name})
 
 
 def _catalogue_target(obj) -> tuple[str, str, str, int]:
