@@ -105,20 +105,10 @@ class Party:
         return actor_for_user(self.users[name])
 
 
-@dataclass
-class CaseWorld:
+class CaseCalls:
+    """Opening and acting on cases over the API; a world with ``acme`` mixes it in."""
+
     acme: Party
-    globex: Party
-    initech: Party
-    app: object
-    programs: object  # (member, scopes, name) -> ApiCaller
-
-    def program(self, party: Party, scopes, name: str = "extra program") -> ApiCaller:
-        return self.programs(party.member, scopes, name)
-
-    def sign_in(self, user: User) -> SessionCaller:
-        """A fresh browser (its own cookie jar) signed in as ``user``."""
-        return browser_sign_in(self.app, user.email, self.app.config["DEMO_PASSWORD"])
 
     def open_case(self, caller=None, **overrides) -> dict:
         """Open a case over the API (acme -> globex unless told otherwise)."""
@@ -132,6 +122,22 @@ class CaseWorld:
         response = caller.post(f"/api/v1/cases/{case_id}/{action}", json=payload)
         assert response.status_code == expect, response.get_data(as_text=True)
         return response.json
+
+
+@dataclass
+class CaseWorld(CaseCalls):
+    acme: Party
+    globex: Party
+    initech: Party
+    app: object
+    programs: object  # (member, scopes, name) -> ApiCaller
+
+    def program(self, party: Party, scopes, name: str = "extra program") -> ApiCaller:
+        return self.programs(party.member, scopes, name)
+
+    def sign_in(self, user: User) -> SessionCaller:
+        """A fresh browser (its own cookie jar) signed in as ``user``."""
+        return browser_sign_in(self.app, user.email, self.app.config["DEMO_PASSWORD"])
 
     def bring_to(self, case_id: int, status: str) -> dict:
         """Walk a fresh (open) case to ``status``; ``withdrawn`` is closed by withdrawal."""

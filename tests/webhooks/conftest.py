@@ -13,7 +13,6 @@ time is injected with ``now=`` wherever the test needs a future moment.
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import socket
@@ -33,6 +32,7 @@ from exchange.members import service as members
 from exchange.members.models import Member, User
 from exchange.webhooks import dispatch, signing
 from exchange.webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from tests.cases.conftest import ACTION_BODIES, CaseCalls, globex_case  # noqa: F401 (shared)
 from tests.conftest import ApiCaller, SessionCaller, browser_sign_in
 from tests.receivers import (
     FaultServer,
@@ -254,45 +254,6 @@ def attachments_dir(app, tmp_path):
 
 # -- the demo members and their trackers ----------------------------------------------
 
-CUSTOMER = {
-    "company": "Mutual Customer GmbH",
-    "contact_name": "Carla Customer",
-    "contact_email": "carla@customer.example",
-}
-ACTION_BODIES = {
-    "accept": {"receiver_reference": "GX-4711", "engineer": "gustav@globex.example"},
-    "request-information": {"question": "Which firmware does the HBA run?"},
-    "provide-information": {"answer": "Firmware 2.3.1 on all hosts."},
-    "reject": {"reason": "other", "explanation": "Not ours."},
-    "withdraw": {"explanation": "Found the cause ourselves."},
-    "resolve": {"resolution": "Patched the multipath driver."},
-    "close": {"resolution": "Customer confirmed the fix."},
-    "reopen": {"reason": "The problem came back."},
-    "assign": {"engineer": "erin@acme.example"},
-    "escalate": {"reason": "Customer production is at risk."},
-    "change-severity": {"severity": "3", "business_impact": "Workaround in place."},
-}
-
-
-def globex_case(**overrides) -> dict:
-    """A valid body for acme opening a case to globex."""
-    body = {
-        "receiver": "globex",
-        "severity": "2",
-        "summary": "Datastore latency spikes after array failover",
-        "description": "After a controller failover, VMs see 5 s latency for minutes.",
-        "customer": dict(CUSTOMER),
-        "intake": {
-            "hypervisor_version": "8.0",
-            "cluster_hosts": 4,
-            "admin_email": "virt-admin@customer.example",
-        },
-        "submitter_reference": "ACME-1001",
-        "engineer": "ed@acme.example",
-    }
-    body.update(copy.deepcopy(overrides))
-    return body
-
 
 @dataclass
 class Party:
@@ -306,7 +267,7 @@ class Party:
         return self.member.slug
 
 
-class Hooks:
+class Hooks(CaseCalls):
     def __init__(self, app, programs):
         self.app, self.programs = app, programs
         self.acme = self._party("acme")
@@ -335,18 +296,6 @@ class Hooks:
         assert response.status_code == expect, response.get_data(as_text=True)
         if receiver is not None and hasattr(receiver, "use_secret"):
             receiver.use_secret(response.json["secret"])
-        return response.json
-
-    def open_case(self, caller=None, **overrides) -> dict:
-        caller = caller or self.acme.api
-        response = caller.post("/api/v1/cases", json=globex_case(**overrides))
-        assert response.status_code == 201, response.get_data(as_text=True)
-        return response.json
-
-    def act(self, caller, case_id: int, action: str, expect: int = 200, **body) -> dict:
-        payload = {**ACTION_BODIES[action], **body}
-        response = caller.post(f"/api/v1/cases/{case_id}/{action}", json=payload)
-        assert response.status_code == expect, response.get_data(as_text=True)
         return response.json
 
     def note(self, caller, case_id: int, text: str) -> dict:
