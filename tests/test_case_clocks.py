@@ -242,3 +242,37 @@ def test_missed_deadlines_mail_the_right_people_once(world):
         ("escalations", "em@rec.example"),
     ]
     assert case.escalation_level == 2
+
+
+def test_a_scan_firing_many_alarms_writes_each_table_in_one_statement(world):
+    """The insert sentinels: SQLite (which gives no order for INSERT ... RETURNING) as
+    well as PostgreSQL write a scan's events and mail one statement per table, and each
+    row still gets its own id back."""
+    from sqlalchemy import event
+
+    from exchange.db import db
+    from exchange.notifications.models import Message
+
+    opened = [_open(world) for _ in range(4)]
+    inserts: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("INSERT"):
+            inserts.append(statement.split("(")[0].split()[-1])
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        # Monday 08:31: each case's response is overdue and its first tier due.
+        assert scan_deadlines(now=berlin(2026, 11, 30, 8, 31)) == 8
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    # One transaction per kind of alarm: the overdue responses, then the escalations
+    # (mailed to the escalation manager; nobody here is mailed overdue responses).
+    assert inserts.count("case_events") == 2
+    assert inserts.count("mail_messages") == 1
+    for case in opened:
+        assert _types(case) == ["case.opened", "case.response_overdue", "case.escalated"]
+        rows = CaseEvent.query.filter_by(case_id=case.id).order_by(CaseEvent.sequence).all()
+        assert [e.sequence for e in rows] == [1, 2, 3]
+    mailed = Message.query.filter_by(to_address="em@rec.example").all()
+    assert sorted(m.subject[:11] for m in mailed) == [f"[{c.number}]" for c in opened]

@@ -67,7 +67,10 @@ class Delivery(db.Model):
 
     id: Mapped[int] = mapped_column(BIGID, primary_key=True)
     endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id"))
-    message_id: Mapped[str] = mapped_column(String(40), unique=True)
+    # The sentinel lets SQLite insert many deliveries in one statement and still match
+    # each returned id to its row (SQLite gives no order for INSERT ... RETURNING); a
+    # deadline scan firing a hundred alarms wrote its deliveries one statement each.
+    message_id: Mapped[str] = mapped_column(String(40), unique=True, insert_sentinel=True)
     event_type: Mapped[str] = mapped_column(String(60))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     sequence: Mapped[int | None]

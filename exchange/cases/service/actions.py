@@ -12,6 +12,7 @@ from exchange.cases import deadlines
 from exchange.cases.models import Case, CaseStatus, Side
 from exchange.cases.service.common import prepare, record
 from exchange.cases.service.opening import _severity_errors, engineer_of
+from exchange.db import db
 from exchange.errors import ValidationFailed
 from exchange.members.models import Member, Role, User
 from exchange.processes import service as processes
@@ -256,6 +257,13 @@ def _manager_from_path(member: Member) -> dict | None:
 def _manager_for(case: Case, side: Side) -> dict | None:
     """Escalation manager of a side: from the case's pinned path (receiver) or the side's
     own published path, else the member's first active escalation-manager user."""
+    # Reads of processes and users only: the events being written wait for the commit
+    # (a deadline scan escalating a hundred cases then writes them in one statement).
+    with db.session.no_autoflush:
+        return _find_manager(case, side)
+
+
+def _find_manager(case: Case, side: Side) -> dict | None:
     member = case.submitter if side == Side.submitter else case.receiver
     if side == Side.receiver:
         for tier in case.process_version.content["escalation_path"]:
