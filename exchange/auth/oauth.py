@@ -11,7 +11,7 @@ from authlib.oauth2.rfc6749 import InvalidScopeError
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from exchange.auth.models import OAuthClient, OAuthToken, digest
@@ -71,16 +71,20 @@ class Revocation(RevocationEndpoint):
             token.revoked_at = utcnow()
 
 
+# The client and its member come in the same query: every API request reads both
+# (revocation, suspension, the actor), and three round trips were a third of a case
+# read. Built once: SQLAlchemy then reuses its cache key instead of deriving it from a
+# new statement on every request (a tenth of a case read's time).
+_TOKEN_BY_HASH = (
+    select(OAuthToken)
+    .where(OAuthToken.token_hash == bindparam("token_hash"))
+    .options(joinedload(OAuthToken.client).joinedload(OAuthClient.member))
+)
+
+
 class BearerValidator(BearerTokenValidator):
     def authenticate_token(self, token_string):
-        # The client and its member come in the same query: every API request reads
-        # both (revocation, suspension, the actor), and three round trips were a third
-        # of a case read.
-        return db.session.scalar(
-            select(OAuthToken)
-            .where(OAuthToken.token_hash == digest(token_string))
-            .options(joinedload(OAuthToken.client).joinedload(OAuthClient.member))
-        )
+        return db.session.scalar(_TOKEN_BY_HASH, {"token_hash": digest(token_string)})
 
 
 authorization_server = AuthorizationServer(query_client=query_client, save_token=save_token)

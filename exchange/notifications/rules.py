@@ -98,9 +98,11 @@ def recipients(case: Case, event: CaseEvent) -> tuple[str, list[tuple[Member, st
         case "case.opened":
             kind = "case_opened"
             found.append((rec, rec.support_contact_email))
+            with db.session.no_autoflush:  # the new case is written at commit
+                people = rec.users
             found += [
                 (rec, u.email)
-                for u in rec.users
+                for u in people
                 if u.has_role(Role.engineer)
                 and u.is_active
                 and u.notification_settings()["case_opened"]

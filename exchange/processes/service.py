@@ -11,7 +11,7 @@ import copy
 from datetime import datetime, timedelta
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from exchange.db import db, get_by_id, utcnow
 from exchange.errors import Conflict, NotFound, ValidationFailed, flatten_errors
@@ -124,11 +124,15 @@ def get_process(*, actor, process_id: int) -> Process:
     return process
 
 
+# Built once (every case open that names no process reads it).
+_PROCESSES_OF = (
+    select(Process).where(Process.member_id == bindparam("member_id")).order_by(Process.id)
+)
+
+
 def list_processes(*, actor, member: Member) -> list[Process]:
     """The processes of ``member`` the actor may use (its own member sees all, drafts too)."""
-    processes = db.session.scalars(
-        select(Process).where(Process.member_id == member.id).order_by(Process.id)
-    )
+    processes = db.session.scalars(_PROCESSES_OF, {"member_id": member.id})
     return [p for p in processes if can_see(actor, p)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from exchange.cases import deadlines
@@ -32,20 +32,23 @@ def get_case(*, actor, case_id: int) -> Case:
     return load(actor=actor, case_id=case_id, joined=True)
 
 
+_BY_ID = select(Case).where(Case.id == bindparam("case_id"))
+# A change announces the case's document too (webhooks), so it reads the same.
+_JOINED = _BY_ID.options(*DOCUMENT_JOINS)
+# Serialises concurrent actions on one case on PostgreSQL (SQLite locks the file), and
+# refreshes a copy the session may hold already: the next event's sequence comes from
+# the locked row's version. Only the case's row is locked (``of``): PostgreSQL cannot
+# lock the nullable side of the joins' outer joins.
+_LOCKED = _JOINED.with_for_update(of=Case).execution_options(populate_existing=True)
+# The statements are built once: SQLAlchemy then reuses their cache keys instead of
+# deriving them again on every request.
+
+
 def load(*, actor, case_id: int, for_update: bool = False, joined: bool = False) -> Case:
     """The case for one of its parties (no scope check: callers check theirs)."""
+    stmt = _LOCKED if for_update else _JOINED if joined else _BY_ID
     # An id the INTEGER key cannot hold is simply not there (see db.get_by_id).
-    stmt = select(Case).where(Case.id == case_id) if 0 < case_id < 2**31 else None
-    if stmt is not None and (joined or for_update):
-        # A change announces the case's document too (webhooks), so it reads the same.
-        stmt = stmt.options(*DOCUMENT_JOINS)
-    if stmt is not None and for_update:
-        # Serialises concurrent actions on one case on PostgreSQL (SQLite locks the file),
-        # and refreshes a copy the session may hold already: the next event's sequence
-        # comes from the locked row's version. Only the case's row is locked (``of``):
-        # PostgreSQL cannot lock the nullable side of the joins' outer joins.
-        stmt = stmt.with_for_update(of=Case).execution_options(populate_existing=True)
-    case = db.session.scalar(stmt) if stmt is not None else None
+    case = db.session.scalar(stmt, {"case_id": case_id}) if 0 < case_id < 2**31 else None
     if case is None or case.side_of(actor.member.id) is None:
         raise NotFound(f"No case {case_id}.")
     return case

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import String, func, or_, select
+from sqlalchemy import String, bindparam, func, or_, select
 
 from exchange.auth import passwords
 from exchange.db import db, get_by_id
@@ -66,8 +66,13 @@ def _check_roles(roles) -> list[str]:
 # -- members ------------------------------------------------------------------------
 
 
+# Hot lookups are built once, so SQLAlchemy reuses their cache keys (every case open).
+_MEMBER_BY_SLUG = select(Member).where(Member.slug == bindparam("slug"))
+_USER_BY_EMAIL = select(User).where(User.email == bindparam("email"))
+
+
 def get_member(*, slug: str) -> Member:
-    member = db.session.scalar(select(Member).where(Member.slug == slug))
+    member = db.session.scalar(_MEMBER_BY_SLUG, {"slug": slug})
     if member is None:
         raise NotFound(f"No member {slug!r}.")
     return member
@@ -195,7 +200,7 @@ def get_user(*, actor, user_id: int) -> User:
 
 
 def find_user_by_email(*, email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    return db.session.scalar(_USER_BY_EMAIL, {"email": email.strip().lower()})
 
 
 def create_user(

@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from exchange.db import db, get_by_id
 from exchange.errors import AlreadyExists, NotFound, ValidationFailed
@@ -230,14 +230,22 @@ def delete_version(*, actor, version: ProductVersion) -> None:
     db.session.flush()
 
 
+# Built once (every case open that names a product reads it).
+_VERSION_BY_NAME = (
+    select(ProductVersion)
+    .join(Product)
+    .where(
+        Product.member_id == bindparam("member_id"),
+        Product.name == bindparam("name"),
+        ProductVersion.version == bindparam("version"),
+    )
+)
+
+
 def find_product_version(*, member: Member, name: str, version: str) -> ProductVersion | None:
     """The version a case names, if the receiver lists it (used to flag obsolete ones)."""
     return db.session.scalar(
-        select(ProductVersion)
-        .join(Product)
-        .where(
-            Product.member_id == member.id, Product.name == name, ProductVersion.version == version
-        )
+        _VERSION_BY_NAME, {"member_id": member.id, "name": name, "version": version}
     )
 
 
