@@ -310,9 +310,15 @@ def figure_rows(results: dict) -> tuple[list[str], list[list[str]]]:
             for s in _get(r, "growth", "sizes") or []:
                 if s["target"] == size:
                     sc = s["scan"]
+                    runs = sc.get("runs_ms")
+                    each = (
+                        f"median of {', '.join(f'{t:.0f}' for t in runs)} ms; "
+                        if runs and len(runs) > 1
+                        else ""
+                    )
                     return (
-                        f"{sc['ms']:.0f} ms ({sc['fired']} fired, {sc['statements']} statements;"
-                        f" with nothing due {sc['idle_ms']:.0f} ms)"
+                        f"{sc['ms']:.0f} ms ({each}{sc['fired']} fired, {sc['statements']}"
+                        f" statements; with nothing due {sc['idle_ms']:.0f} ms)"
                     )
             return "-"
 

@@ -48,6 +48,7 @@ def worker_command(once):
         return
     stop = threading.Event()
     worker.install_signal_handlers(stop)
+    worker.settle()
     worker.run(app, stop)
 
 

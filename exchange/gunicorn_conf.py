@@ -4,6 +4,7 @@ PORT (default 8000) and EXCHANGE_BIND_HOST (default 127.0.0.1) choose the addres
 WEB_CONCURRENCY the number of worker processes (default 2).
 """
 
+import gc
 import os
 import subprocess
 import sys
@@ -50,6 +51,14 @@ logconfig_dict = {
 # command gives a complete exchange. EXCHANGE_SERVE_WORKER=0 leaves it out (run
 # `exchange worker` separately, e.g. on other hosts).
 _background = {}
+
+
+def post_worker_init(worker):
+    # The application is loaded by now and lives as long as the worker: out of the
+    # collector's sight, a full collection no longer walks it (tens of milliseconds
+    # added to whichever request it fell in).
+    gc.collect()
+    gc.freeze()
 
 
 def when_ready(server):
