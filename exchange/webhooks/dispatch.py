@@ -17,12 +17,18 @@ from email.utils import parsedate_to_datetime
 
 from cryptography.fernet import InvalidToken
 from flask import current_app
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select, text
 from sqlalchemy.orm import aliased, selectinload
 
 from exchange.db import db, transaction, utcnow
 from exchange.webhooks import service
-from exchange.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, WebhookEndpoint
+from exchange.webhooks.models import (
+    PENDING,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    WebhookEndpoint,
+)
 from exchange.webhooks.sender import Pool, Result, post
 from exchange.webhooks.signals import endpoint_disabled, endpoint_failing
 from exchange.webhooks.signing import signature_header
@@ -58,14 +64,19 @@ def claim(*, now: datetime, limit: int, lease: timedelta) -> list[int]:
             earlier.endpoint_id == Delivery.endpoint_id,
             earlier.case_id == Delivery.case_id,
             earlier.sequence < Delivery.sequence,
-            earlier.status == DeliveryStatus.pending,
+            # Spelled so that PostgreSQL cannot read the earlier ones from the partial
+            # index of pending deliveries: when its statistics lag behind a burst it
+            # took that index for nearly empty and scanned all of it for every
+            # candidate (150 ms a claim with 6,000 pending). Probing the order index
+            # by endpoint, case and sequence costs the same with any backlog.
+            func.coalesce(earlier.status, "") == DeliveryStatus.pending,
         )
     )
     stmt = (
         select(Delivery)
         .join(WebhookEndpoint)
         .where(
-            Delivery.status == DeliveryStatus.pending,
+            text(f"webhook_deliveries.{PENDING}"),
             Delivery.next_attempt_at <= now,
             or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
             WebhookEndpoint.enabled.is_(True),
@@ -78,7 +89,7 @@ def claim(*, now: datetime, limit: int, lease: timedelta) -> list[int]:
     # worker does not take SQLite's write lock many times a second.
     anything = (
         select(Delivery.id)
-        .where(Delivery.status == DeliveryStatus.pending, Delivery.next_attempt_at <= now)
+        .where(text(f"webhook_deliveries.{PENDING}"), Delivery.next_attempt_at <= now)
         .limit(1)
     )
     if db.session.scalar(anything) is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exchange.db import db, utcnow
@@ -53,13 +53,29 @@ class WebhookEndpoint(db.Model):
     member: Mapped[Member] = relationship()
 
 
+# The partial index's condition; queries that want the index spell it the same way (a
+# bound parameter would not let PostgreSQL's generic plans use it).
+PENDING = "status = 'pending'"
+
+
 class Delivery(db.Model):
     """One message to one endpoint; ``message_id`` is the stable ``webhook-id``."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        # The worker's claim: due pending deliveries, oldest first.
-        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        # The worker's claim: pending deliveries in the order it takes them, and only
+        # those (delivered ones stay out of it). Read in that order and stopped at the
+        # batch, the claim costs the same with any backlog and table size: the index of
+        # (status, next_attempt_at) left PostgreSQL free to read and sort every pending
+        # row when its statistics lagged behind a burst, and two workers claiming so
+        # sent 130-800 deliveries/s instead of 1,900.
+        Index(
+            "ix_webhook_deliveries_pending",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text(PENDING),
+            sqlite_where=text(PENDING),
+        ),
         # Ordering: earlier undelivered events of the same case hold back later ones.
         Index("ix_webhook_deliveries_order", "endpoint_id", "case_id", "sequence"),
         Index("ix_webhook_deliveries_log", "endpoint_id", "id"),
