@@ -106,7 +106,7 @@ def _ms(text: str) -> float:
 
 def parse_wrk(output: str) -> WrkResult:
     percentiles = {}
-    for pct, value in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", output, re.M):
+    for pct, value in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)\s*$", output, re.M):
         percentiles[pct] = _ms(value)
     done = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", output)
     if not done:
