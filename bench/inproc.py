@@ -128,9 +128,8 @@ def count_statements(
                     raise RuntimeError(f"{name}: {response.status_code} {response.text[:300]}")
             results[name] = seen.summary()
 
-        from exchange import worker
+        from exchange import clock, worker
         from exchange.cases.service.clock import scan_deadlines
-        from exchange.db import utcnow
         from exchange.webhooks.dispatch import deliver_due
 
         with Statements(db.engine) as seen:
@@ -140,7 +139,7 @@ def count_statements(
         summary["per_delivery"] = round(len(seen.sql) / sent, 1) if sent else None
         results[f"deliver_due ({sent} deliveries)"] = summary
         with Statements(db.engine) as seen:
-            scan_deadlines(now=utcnow())
+            scan_deadlines(now=clock.now())
         results["deadline scan, nothing due"] = seen.summary()
         worker.run_once(app)  # drain, so the next round is an idle one
         with Statements(db.engine) as seen:
@@ -154,15 +153,16 @@ def timed_scan(ex: Exchange, make_due, profile: bool = False, runs: int = 3) -> 
     times: the median wall time (each run listed), how many alarms fired and the
     statements of the first (after a warm-up scan). With ``profile``, one more batch of
     due cases is scanned under pyinstrument."""
+    from exchange import clock
     from exchange.cases.service.clock import scan_deadlines
-    from exchange.db import db, utcnow
+    from exchange.db import db
 
     def scan() -> int:
         # Each worker round runs in an app context of its own, which ends the session
         # (and the read transaction a scan may leave open): the same here, or the next
         # scan would read the snapshot of the one before.
         try:
-            return scan_deadlines(now=utcnow())
+            return scan_deadlines(now=clock.now())
         finally:
             db.session.remove()
 
@@ -271,8 +271,9 @@ def short_sql(sql: str) -> str:
 
 def slow_statements(ex: Exchange, *, globex_token: str) -> dict:
     """Where the time of an inbox page and of an idle deadline scan goes, by statement."""
+    from exchange import clock
     from exchange.cases.service.clock import scan_deadlines
-    from exchange.db import db, utcnow
+    from exchange.db import db
 
     found = {}
     with exchange_app(ex) as app:
@@ -286,11 +287,11 @@ def slow_statements(ex: Exchange, *, globex_token: str) -> dict:
             total = (time.perf_counter() - t0) * 1000
         found["inbox page"] = {"ms": round(total, 1), "slowest": seen.slowest()}
         db.session.remove()
-        scan_deadlines(now=utcnow())
+        scan_deadlines(now=clock.now())
         db.session.remove()
         with TimedStatements(db.engine) as seen:
             t0 = time.perf_counter()
-            scan_deadlines(now=utcnow())
+            scan_deadlines(now=clock.now())
             total = (time.perf_counter() - t0) * 1000
         db.session.remove()
         found["idle deadline scan"] = {"ms": round(total, 1), "slowest": seen.slowest()}

@@ -39,7 +39,7 @@ class UTCDateTime(TypeDecorator):
     """A timezone-aware UTC timestamp on every database.
 
     SQLite has no time zones; values are stored naive in UTC and come back aware, so
-    comparisons with ``utcnow()`` behave the same on SQLite and PostgreSQL.
+    comparisons with ``clock.now()`` behave the same on SQLite and PostgreSQL.
     """
 
     impl = DateTime(timezone=True)
@@ -75,11 +75,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-
-
-def utcnow() -> datetime:
-    """The current time, aware and in UTC (the only clock models use by default)."""
-    return datetime.now(UTC)
 
 
 _DEPTH = "exchange.tx_depth"

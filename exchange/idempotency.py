@@ -17,8 +17,9 @@ from flask import Response, request
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from exchange import clock
 from exchange.api_support import json_response
-from exchange.db import db, utcnow
+from exchange.db import db
 from exchange.errors import ValidationFailed
 
 HEADER = "Idempotency-Key"
@@ -36,7 +37,7 @@ class IdempotencyKey(db.Model):
     status: Mapped[int]
     body: Mapped[dict] = mapped_column(JSON)
     headers: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
 
 
 def request_key() -> str | None:

@@ -18,8 +18,9 @@ import time
 
 from flask import Flask
 
+from exchange import clock
 from exchange.cases.service.clock import scan_deadlines
-from exchange.db import db, prefer_writes, transaction, utcnow
+from exchange.db import db, prefer_writes, transaction
 from exchange.errors import database_unavailable
 from exchange.idempotency import forget_old_keys
 from exchange.members.service import products
@@ -86,7 +87,7 @@ def run_once(app: Flask) -> int:
 
 
 def _end_of_support() -> int:
-    now = utcnow()
+    now = clock.now()
     if not products.end_of_support_due(now=now):
         return 0
     with transaction():
@@ -94,15 +95,15 @@ def _end_of_support() -> int:
 
 
 def _deadlines() -> int:
-    return scan_deadlines(now=utcnow())
+    return scan_deadlines(now=clock.now())
 
 
 def _mail() -> int:
-    return send_due(now=utcnow())
+    return send_due(now=clock.now())
 
 
 def _housekeeping() -> int:
-    return forget_old_keys(now=utcnow())
+    return forget_old_keys(now=clock.now())
 
 
 JOBS = [_end_of_support, _deadlines, deliver_due, _mail, _housekeeping]

@@ -8,7 +8,8 @@ from enum import StrEnum
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from exchange.db import db, utcnow
+from exchange import clock
+from exchange.db import db
 
 
 class ActorKind(StrEnum):
@@ -27,7 +28,7 @@ class AuditEntry(db.Model):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     actor_kind: Mapped[ActorKind] = mapped_column(String(20))
     actor_label: Mapped[str] = mapped_column(String(320))
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -14,8 +14,9 @@ from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from exchange import clock
 from exchange.auth.scopes import parse_scopes
-from exchange.db import db, utcnow
+from exchange.db import db
 from exchange.members.models import Member, User
 
 
@@ -35,7 +36,7 @@ class OAuthClient(ClientMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     scope: Mapped[str] = mapped_column(String(500))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
 
@@ -89,7 +90,7 @@ class OAuthToken(TokenMixin, db.Model):
     client_pk: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scope: Mapped[str] = mapped_column(String(500))
-    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issued_at: Mapped[datetime] = mapped_column(default=clock.now)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     revoked_at: Mapped[datetime | None]
 
@@ -110,7 +111,7 @@ class OAuthToken(TokenMixin, db.Model):
         return int((self.expires_at - self.issued_at).total_seconds())
 
     def is_expired(self) -> bool:
-        return self.expires_at <= utcnow()
+        return self.expires_at <= clock.now()
 
     def is_revoked(self) -> bool:
         return self.revoked_at is not None or self.client.is_revoked

@@ -14,9 +14,10 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
+from exchange import clock
 from exchange.auth.models import OAuthClient, OAuthToken, digest
 from exchange.auth.scopes import SCOPES, parse_scopes
-from exchange.db import db, utcnow
+from exchange.db import db
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 REALM = "exchange"
@@ -33,7 +34,7 @@ def query_client(client_id: str) -> OAuthClient | None:
 
 
 def save_token(token: dict, request) -> None:
-    now = utcnow()
+    now = clock.now()
     db.session.add(
         OAuthToken(
             client_pk=request.client.id,
@@ -68,7 +69,7 @@ class Revocation(RevocationEndpoint):
 
     def revoke_token(self, token, request):
         if token.revoked_at is None:
-            token.revoked_at = utcnow()
+            token.revoked_at = clock.now()
 
 
 # The client and its member come in the same query: every API request reads both

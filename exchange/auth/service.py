@@ -9,10 +9,11 @@ import secrets
 
 from sqlalchemy import select
 
+from exchange import clock
 from exchange.auth.models import OAuthClient, OAuthToken, digest
 from exchange.auth.scopes import SCOPES, parse_scopes
 from exchange.auth.signals import client_created, client_revoked
-from exchange.db import db, utcnow
+from exchange.db import db
 from exchange.errors import NotFound, ValidationFailed
 from exchange.members import service as members
 from exchange.members.models import Member, User
@@ -27,7 +28,7 @@ def authenticate(*, email: str, password: str) -> User | None:
     user = members.find_user_by_email(email=email)
     if user is None or not user.check_password(password) or not user.is_active:
         return None
-    user.last_login_at = utcnow()
+    user.last_login_at = clock.now()
     return user
 
 
@@ -81,7 +82,7 @@ def get_client(*, actor, client_id: str) -> OAuthClient:
 def revoke_client(*, actor, client: OAuthClient) -> OAuthClient:
     """Revoke a client and, with it, every token it holds."""
     members.require_admin_of(actor, client.member)
-    now = utcnow()
+    now = clock.now()
     if client.revoked_at is None:
         client.revoked_at = now
         client_revoked.send(client, actor=actor)

@@ -6,7 +6,7 @@ from flask import request, send_file, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from exchange import idempotency
+from exchange import clock, idempotency
 from exchange.api_support import (
     body_types,
     honours_idempotency_key,
@@ -40,14 +40,14 @@ from exchange.cases.schemas import (
     ResolutionIn,
     SeverityChangeIn,
 )
-from exchange.db import transaction, utcnow
+from exchange.db import transaction
 from exchange.errors import ValidationFailed
 
 blp = Blueprint("cases_api", __name__, url_prefix="/api/v1", description="Collaborative cases")
 
 
 def _document(actor, case) -> dict:
-    return case_json(case, service.side_of(actor, case), utcnow())
+    return case_json(case, service.side_of(actor, case), clock.now())
 
 
 def _answer(actor, case, status: int = 200):

@@ -24,7 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel, relationship
 
-from exchange.db import db, utcnow
+from exchange import clock
+from exchange.db import db
 from exchange.members.models import Member, User
 from exchange.processes.models import Process, ProcessVersion
 
@@ -107,8 +108,8 @@ class Case(db.Model):
     resolution: Mapped[str | None] = mapped_column(Text)
 
     version: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
     # The receiver's response clock: running from response_clock_started_at with
     # response_used_seconds of its commitment already spent before (it stops while
     # information is requested). response_due_at is set only while it runs.
@@ -173,7 +174,7 @@ class CaseEvent(db.Model):
     actor_client_id: Mapped[str | None] = mapped_column(String(64))
     actor_label: Mapped[str] = mapped_column(String(320))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     # Lets SQLite insert many events in one statement (see Delivery.message_id).
     _sentinel: Mapped[int | None] = orm_insert_sentinel()
 
@@ -193,7 +194,7 @@ class Note(db.Model):
     author_client_id: Mapped[str | None] = mapped_column(String(64))
     author_label: Mapped[str] = mapped_column(String(320))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     redacted_at: Mapped[datetime | None]
     redacted_by: Mapped[str | None] = mapped_column(String(320))
 
@@ -213,7 +214,7 @@ class Attachment(db.Model):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[str] = mapped_column(String(320))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     case: Mapped[Case] = relationship()
 

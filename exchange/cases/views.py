@@ -25,14 +25,14 @@ from flask import (
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from exchange import idempotency
+from exchange import clock, idempotency
 from exchange.auth.actor import actor_for_user
 from exchange.cases import service
 from exchange.cases.api import ACTIONS
 from exchange.cases.documents import case_document
 from exchange.cases.schemas import CaseIn, CaseListArgs
 from exchange.cases.service import reports
-from exchange.db import transaction, utcnow
+from exchange.db import transaction
 from exchange.errors import Problem, ValidationFailed, flatten_errors
 from exchange.members import service as members
 from exchange.members.models import Role
@@ -61,7 +61,7 @@ def index():
     limit, cursor = args.pop("limit", None), args.pop("cursor", None)
     args.pop("counts", None)
     page = service.list_cases(actor=actor, limit=limit, cursor=cursor, **args)
-    now = utcnow()
+    now = clock.now()
     rows = [case_document(c, service.side_of(actor, c), now) for c in page.items]
     next_url = None
     if page.next_cursor:
@@ -185,7 +185,7 @@ def new():
         values=request.form,
         errors=errors,
         products=products,
-        today=utcnow().date(),
+        today=clock.today(),
         form_key=request.form.get("form_key") or uuid.uuid4().hex,
     ), status
 
@@ -197,7 +197,7 @@ def _page(case_id: int, *, status: int = 200, action_errors=None, values=None):
     actor = _actor()
     case = service.get_case(actor=actor, case_id=case_id)
     side = service.side_of(actor, case)
-    now = utcnow()
+    now = clock.now()
     notes = {n.id: n for n in service.list_notes(actor=actor, case_id=case.id)}
     attachments = {a.id: a for a in service.list_attachments(actor=actor, case_id=case.id)}
     own = case.submitter if side == "submitter" else case.receiver
@@ -346,7 +346,7 @@ def download(case_id, attachment_id):
 
 
 def _report_args():
-    today = utcnow()
+    today = clock.now()
     year = request.args.get("year", type=int) or today.year
     if not 2000 <= year <= 2100:
         raise ValidationFailed(errors={"year": ["Choose a year between 2000 and 2100."]})
@@ -445,7 +445,7 @@ def review():
     partner = members.get_member(slug=request.args["partner"])
     months = reports.monthly(actor=actor, year=year, month=month, partner=partner)
     page = service.list_cases(actor=actor, partner=partner.slug, limit=200, test=False)
-    now = utcnow()
+    now = clock.now()
     rows = [
         case_document(c, service.side_of(actor, c), now)
         for c in page.items

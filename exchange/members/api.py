@@ -1,11 +1,10 @@
 """REST endpoints of the member directory, the caller's identity, member administration,
 products with their support lifecycle, and communities."""
 
-from datetime import date
-
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from exchange import clock
 from exchange.api_support import page_body
 from exchange.auth import service as auth_service
 from exchange.auth.actor import current_actor, requires
@@ -193,7 +192,7 @@ class MemberProducts(MethodView):
     def get(self, args, slug):
         """A member's products and versions; `status=obsolete` gives the published list
         of obsolete versions (source 000 §4)."""
-        today = date.today()
+        today = clock.today()
         member = service.get_member(slug=slug)
         return [
             _product_body(p, vs, today)
@@ -211,7 +210,7 @@ class MemberProducts(MethodView):
             product = products.create_product(
                 actor=current_actor(), member=service.get_member(slug=slug), **data
             )
-            return _product_body(product, product.versions, date.today())
+            return _product_body(product, product.versions, clock.today())
 
 
 @blp.route("/products/<int:product_id>")
@@ -220,7 +219,7 @@ class ProductItem(MethodView):
     @requires("directory:read")
     def get(self, product_id):
         product = products.get_product(product_id=product_id)
-        return _product_body(product, product.versions, date.today())
+        return _product_body(product, product.versions, clock.today())
 
     @blp.arguments(ProductPatchIn)
     @blp.response(200, ProductOut)
@@ -232,7 +231,7 @@ class ProductItem(MethodView):
                 product=products.get_product(product_id=product_id),
                 changes=changes,
             )
-            return _product_body(product, product.versions, date.today())
+            return _product_body(product, product.versions, clock.today())
 
     @blp.response(204)
     @requires("processes:write")
@@ -256,7 +255,7 @@ class ProductVersions(MethodView):
                 product=products.get_product(product_id=product_id),
                 data=data,
             )
-            return _version_body(version, date.today())
+            return _version_body(version, clock.today())
 
 
 @blp.route("/product-versions/<int:version_id>")
@@ -272,7 +271,7 @@ class ProductVersionItem(MethodView):
                 version=products.get_version(version_id=version_id),
                 changes=changes,
             )
-            return _version_body(version, date.today())
+            return _version_body(version, clock.today())
 
     @blp.response(204)
     @requires("processes:write")

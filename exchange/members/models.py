@@ -11,7 +11,8 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from exchange.db import db, utcnow
+from exchange import clock
+from exchange.db import db
 
 
 class MemberTier(StrEnum):
@@ -62,8 +63,8 @@ class Member(db.Model):
     support_contact_name: Mapped[str | None] = mapped_column(String(200))
     support_contact_email: Mapped[str | None] = mapped_column(String(320))
     support_contact_phone: Mapped[str | None] = mapped_column(String(50))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
     users: Mapped[list[User]] = relationship(back_populates="member", order_by="User.id")
 
@@ -101,8 +102,8 @@ class User(UserMixin, db.Model):
     notifications: Mapped[dict] = mapped_column(JSON, default=dict)
     password_hash: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     last_login_at: Mapped[datetime | None]
 
     member: Mapped[Member] = relationship(back_populates="users")
@@ -147,7 +148,7 @@ class Community(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     owner_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     owner: Mapped[Member] = relationship()
     memberships: Mapped[list[CommunityMembership]] = relationship(
@@ -165,7 +166,7 @@ class CommunityMembership(db.Model):
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     status: Mapped[MembershipStatus] = mapped_column(String(20), default=MembershipStatus.invited)
-    invited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    invited_at: Mapped[datetime] = mapped_column(default=clock.now)
     accepted_at: Mapped[datetime | None]
 
     community: Mapped[Community] = relationship(back_populates="memberships")
@@ -182,7 +183,7 @@ class Product(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     member: Mapped[Member] = relationship()
     versions: Mapped[list[ProductVersion]] = relationship(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
@@ -30,6 +29,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from exchange import clock
 from exchange.auth import invitations
 from exchange.auth import service as auth_service
 from exchange.auth.actor import actor_for_user
@@ -207,7 +207,7 @@ def profile(slug):
     their current versions), its contacts, and its products with their lifecycle."""
     actor = _actor()
     member = service.get_member(slug=slug)
-    today = date.today()
+    today = clock.today()
     engaged = [
         (p, processes.current_version(p))
         for p in processes.list_processes(actor=actor, member=member)
@@ -476,7 +476,7 @@ def _render_products(actor, *, product_form=None, version_forms=None, status=200
         product_form=product_form or _blank(ProductForm, prefix="product"),
         version_forms=version_forms,
         lifecycle_warnings=service.products.lifecycle_warnings,
-        today=date.today(),
+        today=clock.today(),
     ), status
 
 

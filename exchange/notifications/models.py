@@ -9,7 +9,8 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel
 
-from exchange.db import db, utcnow
+from exchange import clock
+from exchange.db import db
 
 
 class MessageStatus(StrEnum):
@@ -33,7 +34,7 @@ class Message(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
     # Lets SQLite insert many messages in one statement (see Delivery.message_id).

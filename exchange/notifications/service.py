@@ -10,7 +10,8 @@ from datetime import datetime
 
 from flask import current_app, render_template
 
-from exchange.db import db, utcnow
+from exchange import clock
+from exchange.db import db
 from exchange.members.models import Member, Role
 from exchange.notifications.models import Message, MessageStatus
 
@@ -34,7 +35,7 @@ def queue(
         text_body=render_template(f"mail/{template}.txt", **context),
         html_body=render_template(f"mail/{template}.html", **context),
         status=MessageStatus.pending,
-        next_attempt_at=now or utcnow(),
+        next_attempt_at=now or clock.now(),
         attempts=0,
     )
     db.session.add(message)

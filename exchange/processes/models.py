@@ -15,7 +15,8 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange.db import db, utcnow
+from exchange import clock
+from exchange.db import db
 from exchange.members.models import Member, User
 
 
@@ -46,8 +47,8 @@ class Contact(db.Model):
     availability: Mapped[str] = mapped_column(Text, default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
     member: Mapped[Member] = relationship()
     user: Mapped[User | None] = relationship()
@@ -74,8 +75,8 @@ class Process(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     # The name of the latest draft or published version, kept here for listing and search.
     name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
     member: Mapped[Member] = relationship()
     versions: Mapped[list[ProcessVersion]] = relationship(
@@ -97,8 +98,8 @@ class ProcessVersion(db.Model):
     number: Mapped[int | None]
     status: Mapped[VersionStatus] = mapped_column(String(20), default=VersionStatus.draft)
     content: Mapped[dict] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     published_at: Mapped[datetime | None]
     effective_at: Mapped[datetime | None]
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from marshmallow import ValidationError
 from sqlalchemy import bindparam, select
 
-from exchange.db import db, get_by_id, utcnow
+from exchange import clock
+from exchange.db import db, get_by_id
 from exchange.errors import Conflict, NotFound, ValidationFailed, flatten_errors
 from exchange.members import service as members
 from exchange.members.models import Member, User
@@ -81,7 +82,7 @@ def _check_references(member: Member, content: dict) -> None:
 
 def current_version(process: Process, now: datetime | None = None) -> ProcessVersion | None:
     """The published version in force: the newest whose ``effective_at`` has come."""
-    now = now or utcnow()
+    now = now or clock.now()
     live = [
         v for v in process.versions if v.status == VersionStatus.published and v.effective_at <= now
     ]
@@ -261,7 +262,7 @@ def publish(
     """Publish the draft as the next version: immutable, with escalation contacts copied
     in, effective now or at a later ``effective_at``."""
     _require_writer(actor, process.member)
-    now = now or utcnow()
+    now = now or clock.now()
     draft = draft_of(process)
     if draft is None:
         raise Conflict("There is no draft to publish.")

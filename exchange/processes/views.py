@@ -24,7 +24,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from exchange.db import transaction, utcnow
+from exchange import clock
+from exchange.db import transaction
 from exchange.errors import NotFound, Problem, ValidationFailed, flatten_errors
 from exchange.members import service as members
 from exchange.processes import service
@@ -226,7 +227,7 @@ def _render_history(actor, process, *, diff=None, chosen=None, status=200):
         versions=list(reversed(service.published_versions(process))),
         current=service.current_version(process),
         draft=service.draft_of(process),
-        now=utcnow(),
+        now=clock.now(),
         diff=diff,
         chosen=chosen or {},
         show=_show_value,
@@ -508,7 +509,7 @@ def edit_draft(process_id):
             status=422,
         )
     if action == "publish":
-        when = "now" if version.effective_at <= utcnow() else "from the date you chose"
+        when = "now" if version.effective_at <= clock.now() else "from the date you chose"
         flash(f"Published version {version.number} of {process.name}; it is in force {when}.")
         return redirect(url_for("processes.process", process_id=process.id))
     flash("Saved the draft. Other members see nothing until you publish it.")

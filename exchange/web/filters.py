@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_login import current_user
 
+from exchange import clock
+
 
 def viewer_zone() -> ZoneInfo:
     zone = getattr(current_user, "time_zone", None) if current_user else None
@@ -45,7 +47,7 @@ def coverage_local(coverage: dict, today: date | None = None) -> list[str]:
     if not coverage or coverage.get("mode") != "business_hours":
         return []
     zone, viewer = ZoneInfo(coverage.get("time_zone") or "UTC"), viewer_zone()
-    today = today or datetime.now(zone).date()
+    today = today or clock.today(zone)
     days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     shown = []
     for window in coverage.get("hours", []):

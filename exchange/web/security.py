@@ -10,7 +10,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-import time
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
@@ -19,6 +18,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from exchange import clock
 from exchange.errors import Problem, render
 
 # Every page, API answer, static file and error page carries these. No inline script,
@@ -97,7 +97,7 @@ def _token_caller() -> str:
 
 def _rate_limited(exc: RateLimitExceeded):
     limit = current_app.extensions["exchange_limiter"].current_limit
-    retry_after = max(1, int(limit.reset_at - time.time())) if limit is not None else 60
+    retry_after = max(1, int(limit.reset_at - clock.timestamp())) if limit is not None else 60
     problem = Problem(
         f"Too many attempts; try again in {retry_after} seconds.",
         code="rate_limited",

@@ -3,10 +3,10 @@
 from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
 
+from exchange import clock
 from exchange.auth.actor import actor_for_user
 from exchange.cases import service as cases
 from exchange.cases.documents import case_document
-from exchange.db import utcnow
 
 bp = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
@@ -19,7 +19,7 @@ def dashboard():
     """Inbound cases needing our response (soonest deadline first, overdue on top),
     outbound cases waiting on partners, my cases, escalations, counts per status."""
     actor = actor_for_user(current_user)
-    now = utcnow()
+    now = clock.now()
     lists = {
         name: [case_document(c, cases.side_of(actor, c), now) for c in rows]
         for name, rows in cases.dashboard(actor=actor).items()

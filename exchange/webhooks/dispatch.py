@@ -20,7 +20,8 @@ from flask import current_app
 from sqlalchemy import and_, exists, func, or_, select, text
 from sqlalchemy.orm import aliased, selectinload
 
-from exchange.db import db, transaction, utcnow
+from exchange import clock
+from exchange.db import db, transaction
 from exchange.webhooks import service
 from exchange.webhooks.models import (
     PENDING,
@@ -232,10 +233,10 @@ def _prepare(delivery: Delivery, now: datetime) -> tuple[str, bytes, dict] | Res
     return delivery.endpoint.url, body, headers
 
 
-def deliver_due(*, now: datetime | None = None, clock=utcnow) -> int:
+def deliver_due(*, now: datetime | None = None) -> int:
     """One round: claim, post in parallel, record. Returns how many were attempted."""
     config = current_app.config
-    started = now or clock()
+    started = now or clock.now()
     ids = claim(
         now=started,
         limit=config["WORKER_BATCH"],
@@ -264,7 +265,7 @@ def deliver_due(*, now: datetime | None = None, clock=utcnow) -> int:
         )
 
     results = list(_threads(config["WORKER_THREADS"]).map(send, requests))
-    finished = now or clock()
+    finished = now or clock.now()
     with transaction():
         # One query for the round (the rows from before the posts are expired by now).
         loaded = {d.id: d for d in _load(ids)}

@@ -13,7 +13,8 @@ from enum import StrEnum
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from exchange.db import db, utcnow
+from exchange import clock
+from exchange.db import db
 from exchange.members.models import Member
 
 BIGID = BigInteger().with_variant(Integer, "sqlite")
@@ -41,8 +42,8 @@ class WebhookEndpoint(db.Model):
     secret_encrypted: Mapped[str] = mapped_column(Text)
     previous_secret_encrypted: Mapped[str | None] = mapped_column(Text)
     previous_secret_expires_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     deleted_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]
     disabled_reason: Mapped[str | None] = mapped_column(String(300))
@@ -95,7 +96,7 @@ class Delivery(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     delivered_at: Mapped[datetime | None]
     last_status_code: Mapped[int | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
@@ -108,7 +109,7 @@ class DeliveryAttempt(db.Model):
 
     id: Mapped[int] = mapped_column(BIGID, primary_key=True)
     delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
-    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempted_at: Mapped[datetime] = mapped_column(default=clock.now)
     status_code: Mapped[int | None]
     duration_ms: Mapped[int]
     error_class: Mapped[str | None] = mapped_column(String(60))

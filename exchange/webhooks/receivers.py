@@ -3,10 +3,11 @@ subscribed endpoint, written in the transaction of the change (rows only, no I/O
 
 from __future__ import annotations
 
+from exchange import clock
 from exchange.cases.documents import case_json
 from exchange.cases.models import Case, CaseEvent, Note, Side
 from exchange.cases.signals import case_event
-from exchange.db import db, utcnow
+from exchange.db import db
 from exchange.members.models import Member
 from exchange.members.signals import end_of_support_approaching
 from exchange.processes import service as processes
@@ -94,7 +95,7 @@ def on_process_published(version, *, actor, **_) -> None:
 
 def on_end_of_support_approaching(version, *, days_left, **_) -> None:
     product = version.product
-    now = utcnow()
+    now = clock.now()
     for endpoint in service.subscribed_endpoints(
         [product.member_id], "product.end_of_support_approaching"
     ):

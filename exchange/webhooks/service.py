@@ -15,8 +15,9 @@ from flask import current_app
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from exchange import clock
 from exchange.cases.signals import EVENT_TYPES as CASE_EVENT_TYPES
-from exchange.db import db, get_by_id, utcnow
+from exchange.db import db, get_by_id
 from exchange.errors import Conflict, NotFound, ValidationFailed
 from exchange.members import service as members
 from exchange.pagination import Page, paginate
@@ -155,7 +156,7 @@ def update_endpoint(*, actor, endpoint: WebhookEndpoint, changes: dict) -> Webho
 def delete_endpoint(*, actor, endpoint: WebhookEndpoint, now: datetime | None = None) -> None:
     """Remove an endpoint; its pending deliveries are given up (the log stays)."""
     _require_manager(actor)
-    now = now or utcnow()
+    now = now or clock.now()
     endpoint.deleted_at = now
     endpoint.enabled = False
     db.session.execute(
@@ -177,7 +178,7 @@ def rotate_secret(
     """A new secret (returned once). The old one keeps signing too for the grace period
     (WEBHOOK_ROTATION_GRACE_SECONDS by default; 0 retires it at once, for a leak)."""
     _require_manager(actor)
-    now = now or utcnow()
+    now = now or clock.now()
     if grace_seconds is None:
         grace_seconds = current_app.config["WEBHOOK_ROTATION_GRACE_SECONDS"]
     secret = signing.new_secret()
@@ -273,7 +274,7 @@ def _new_endpoint(target, args, kwargs) -> None:
 
 def ping(*, actor, endpoint: WebhookEndpoint, now: datetime | None = None) -> Delivery:
     _require_manager(actor)
-    now = now or utcnow()
+    now = now or clock.now()
     delivery = enqueue(
         endpoint=endpoint,
         event_type="ping",
@@ -334,7 +335,7 @@ def retry_delivery(*, actor, delivery: Delivery, now: datetime | None = None) ->
     _require_manager(actor)
     if delivery.endpoint.deleted_at is not None:
         raise Conflict("The endpoint of this delivery was deleted; nothing can be sent to it.")
-    _requeue(delivery, now or utcnow())
+    _requeue(delivery, now or clock.now())
     db.session.flush()
     return delivery
 
@@ -345,7 +346,7 @@ def recover(
     """Re-queue every failed delivery created since ``since`` (at most RECOVER_CAP,
     oldest first); returns how many."""
     _require_manager(actor)
-    now = now or utcnow()
+    now = now or clock.now()
     failed = db.session.scalars(
         select(Delivery)
         .where(

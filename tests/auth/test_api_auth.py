@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from exchange import clock
 from exchange.auth.models import OAuthToken, digest
-from exchange.db import db, transaction, utcnow
+from exchange.db import db, transaction
 from exchange.members.service import set_member_status
 from tests.conftest import PASSWORD, basic_auth, csrf_token_from
 
@@ -100,7 +101,7 @@ def test_an_expired_token_is_invalid_token(client, make_client, fetch_token):
     oauth_client, secret = make_client()
     token = fetch_token(oauth_client, secret)
     row = stored_token(token)
-    row.expires_at = utcnow() - timedelta(seconds=1)
+    row.expires_at = clock.now() - timedelta(seconds=1)
     db.session.flush()
 
     response = client.get(ME, headers=bearer(token))

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from exchange import clock
 from exchange.cases import service
-from exchange.db import transaction, utcnow
+from exchange.db import transaction
 from exchange.errors import InvalidTransition, ValidationFailed
 from tests.cases.conftest import (
     ACTION_BODIES,
@@ -127,7 +128,7 @@ def test_the_body_lists_actions_in_one_stable_order(case_world):
 
 def test_reopen_within_30_days_and_not_after(case_world):
     acme, globex = case_world.acme.actor("ed"), case_world.globex.actor("gustav")
-    start = utcnow()
+    start = clock.now()
     with transaction():
         case = service.open_case(actor=acme, **globex_case())
         service.accept(actor=globex, case_id=case.id, now=start)
@@ -146,7 +147,7 @@ def test_reopen_within_30_days_and_not_after(case_world):
 
 def test_reopen_on_the_last_day_of_the_window(case_world):
     acme, globex = case_world.acme.actor("ed"), case_world.globex.actor("gustav")
-    start = utcnow()
+    start = clock.now()
     with transaction():
         case = service.open_case(actor=acme, **globex_case())
         service.accept(actor=globex, case_id=case.id, now=start)
@@ -180,7 +181,7 @@ def test_a_withdrawn_case_cannot_be_reopened(case_world):
             actor=case_world.acme.actor("ed"),
             case_id=case_id,
             reason="Oops",
-            now=utcnow() + timedelta(minutes=1),
+            now=clock.now() + timedelta(minutes=1),
         )
 
 

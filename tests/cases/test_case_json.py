@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from exchange import clock
 from exchange.cases.documents import case_document, case_json
 from exchange.cases.models import Case, Side
 from exchange.cases.schemas import CASE_OUT
-from exchange.db import db, utcnow
+from exchange.db import db
 from tests.cases.conftest import acme_case
 
 
@@ -32,7 +33,7 @@ def test_case_json_is_what_the_schema_dumps_for_every_status_and_side(case_world
     case_world.open_case(case_world.globex.api, **acme_case())
     cases = db.session.query(Case).all()
     assert len(cases) == 9
-    now = utcnow()
+    now = clock.now()
     for case in cases:
         for side in (Side.submitter, Side.receiver):
             for when in (now, now + timedelta(days=3)):  # clocks running and breached
@@ -50,7 +51,7 @@ def test_api_answers_carry_the_same_json(case_world):
     for key in ("deadlines", "allowed_actions"):  # these follow the clock; the rest not
         read.pop(key)
         listed.pop(key)
-    expected = CASE_OUT.dump(case_document(row, Side.submitter, utcnow()))
+    expected = CASE_OUT.dump(case_document(row, Side.submitter, clock.now()))
     expected.pop("deadlines")
     expected.pop("allowed_actions")
     assert read == expected

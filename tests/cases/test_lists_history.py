@@ -8,8 +8,9 @@ from urllib.parse import quote
 
 import pytest
 
+from exchange import clock
 from exchange.cases import service
-from exchange.db import transaction, utcnow
+from exchange.db import transaction
 from tests.cases.conftest import acme_case, assert_problem, globex_case
 
 
@@ -127,7 +128,7 @@ def test_newest_activity_first_and_pagination_visits_each_case_once(case_world, 
 
 
 def test_pagination_is_stable_when_cases_share_a_timestamp(case_world):
-    when = utcnow() + timedelta(minutes=5)
+    when = clock.now() + timedelta(minutes=5)
     made = []
     with transaction():
         for i in range(7):

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from exchange import clock
 from exchange.cases import service
 from exchange.cases.models import Case
-from exchange.db import db, transaction, utcnow
+from exchange.db import db, transaction
 from exchange.errors import ValidationFailed
 from exchange.processes import service as processes
 from exchange.processes.models import Process
@@ -500,7 +501,7 @@ def test_open_case_in_the_service_needs_cases_write(case_world):
 
 
 def test_open_case_in_the_service_takes_an_explicit_clock(case_world):
-    when = (utcnow() + timedelta(days=2)).replace(microsecond=0)
+    when = (clock.now() + timedelta(days=2)).replace(microsecond=0)
     payload = acme_case()
     with transaction():
         case = service.open_case(actor=case_world.globex.actor("gustav"), now=when, **payload)

@@ -15,9 +15,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from exchange import clock
 from exchange.auth.models import OAuthToken, digest
 from exchange.auth.scopes import SCOPES
-from exchange.db import db, transaction, utcnow
+from exchange.db import db, transaction
 from exchange.processes.schemas import ProcessContentIn
 from tests.cases.conftest import ACTION_BODIES, globex_case
 
@@ -212,7 +213,7 @@ def expired_token(world) -> object:
         token = db.session.scalar(
             select(OAuthToken).where(OAuthToken.token_hash == digest(caller.token))
         )
-        token.expires_at = utcnow() - timedelta(seconds=1)
+        token.expires_at = clock.now() - timedelta(seconds=1)
     return caller
 
 

@@ -26,7 +26,8 @@ import pytest
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
-from exchange.db import db, utcnow
+from exchange import clock
+from exchange.db import db
 from exchange.demo import load_demo
 from exchange.members import service as members
 from exchange.members.models import Member, User
@@ -416,4 +417,4 @@ def verify_both(secret: str, request: Request) -> dict:
 
 
 def now() -> datetime:
-    return utcnow()
+    return clock.now()

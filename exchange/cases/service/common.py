@@ -8,11 +8,12 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
+from exchange import clock
 from exchange.cases import deadlines
 from exchange.cases.models import Case, CaseEvent, Side
 from exchange.cases.signals import SIGNALS, case_event
 from exchange.cases.states import allowed_actions, permits
-from exchange.db import db, utcnow
+from exchange.db import db
 from exchange.errors import InvalidTransition, NotFound, PreconditionFailed
 
 # What a case's document reads besides the case, in the case's own query: a read is
@@ -90,7 +91,7 @@ def prepare(
 ) -> tuple[Case, Side, datetime]:
     """Load, lock and check a case for ``action``; returns (case, side, now)."""
     actor.require("cases:write")
-    now = now or utcnow()
+    now = now or clock.now()
     case = load(actor=actor, case_id=case_id, for_update=True)
     check_if_match(case, if_match)
     side = side_of(actor, case)

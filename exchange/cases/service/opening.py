@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from exchange import clock
 from exchange.cases import deadlines
 from exchange.cases.models import Case, CaseStatus, Side
 from exchange.cases.service.common import record
-from exchange.db import db, utcnow
+from exchange.db import db
 from exchange.errors import NotFound, ValidationFailed
 from exchange.members import service as members
 from exchange.members.models import Member, Role, User
@@ -91,7 +92,7 @@ def open_case(
 ) -> Case:
     """Open a case against ``receiver``; the answer carries its number and deadline."""
     actor.require("cases:write")
-    now = now or utcnow()
+    now = now or clock.now()
     receiver_member = _receiver(actor, receiver)
     chosen = _process(actor, receiver_member, process)
     version = processes.current_version(chosen, now)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from exchange.db import db, utcnow
+from exchange import clock
+from exchange.db import db
 from exchange.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
 from exchange.members.models import Community, CommunityMembership, Member, MembershipStatus
 from exchange.members.schemas import CommunityIn
@@ -72,7 +73,7 @@ def create_community(*, actor, slug: str, name: str, description: str = "") -> C
             community=community,
             member=actor.member,
             status=MembershipStatus.active,
-            accepted_at=utcnow(),
+            accepted_at=clock.now(),
         )
     )
     db.session.flush()
@@ -115,7 +116,7 @@ def accept(*, actor, community: Community) -> CommunityMembership:
     if membership.status == MembershipStatus.active:
         raise Conflict("Your member is already in this community.")
     membership.status = MembershipStatus.active
-    membership.accepted_at = utcnow()
+    membership.accepted_at = clock.now()
     db.session.flush()
     CATALOGUE_SIGNALS["community.joined"].send(community, actor=actor, changes={})
     return membership

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import bindparam, select
 
+from exchange import clock
 from exchange.db import db, get_by_id
 from exchange.errors import AlreadyExists, NotFound, ValidationFailed
 from exchange.members.models import Member, Product, ProductVersion
@@ -68,7 +69,7 @@ def list_products(
     *, member: Member, status: str | None = None, today: date | None = None
 ) -> list[tuple[Product, list[ProductVersion]]]:
     """A member's products with their versions (only those of ``status`` if given)."""
-    today = today or date.today()
+    today = today or clock.today()
     products = db.session.scalars(
         select(Product).where(Product.member_id == member.id).order_by(Product.name)
     )
