@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from exchange import clock
 from exchange.version import SIGNATURE, VERSION
 
 __all__ = ["VERSION", "create_app"]
@@ -124,7 +125,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.context_processor
     def _globals():
-        return {"exchange_version": SIGNATURE}
+        # The page's countdowns run on the server's clock, not the viewer's (a laptop
+        # a few minutes off must not show a deadline as met or missed wrongly).
+        return {"exchange_version": SIGNATURE, "server_now": clock.now()}
 
     @app.after_request
     def _version_header(response):

@@ -9,9 +9,13 @@
     return seconds < 0 ? "overdue " + text : text + " left";
   }
 
-  // Live countdowns: <span data-due="ISO time">.
+  // Live countdowns: <span data-due="ISO time">, on the server's clock: the page says
+  // what time the server read when it made the page, and the difference to this
+  // device's clock is kept (a device clock minutes off would show deadlines wrongly).
+  var served = Date.parse(document.body.getAttribute("data-server-now") || "");
+  var skew = isNaN(served) ? 0 : served - Date.now();
   function tick() {
-    var now = Date.now();
+    var now = Date.now() + skew;
     document.querySelectorAll("[data-due]").forEach(function (el) {
       var left = (Date.parse(el.getAttribute("data-due")) - now) / 1000;
       el.textContent = span(left);
