@@ -12,7 +12,7 @@ import copy
 from flask import current_app
 from sqlalchemy import select
 
-from exchange import demo_processes
+from exchange import clock, demo_processes
 from exchange.auth.actor import actor_for_user
 from exchange.db import db
 from exchange.members import service as members
@@ -110,6 +110,8 @@ def _admin(slug: str):
 
 
 def _load_support_data() -> list[str]:
+    # Lifecycle dates and holidays are laid around the day of loading (demo_processes).
+    today = clock.today()
     made = []
     contacts: dict[str, list[Contact]] = {}
     for slug, specs in demo_processes.CONTACTS.items():
@@ -122,7 +124,7 @@ def _load_support_data() -> list[str]:
                 contact = processes.create_contact(actor=actor, member=actor.member, data=spec)
                 made.append(f"contact {spec['email']}")
             contacts[slug].append(contact)
-    for slug, specs in demo_processes.PRODUCTS.items():
+    for slug, specs in demo_processes.products(today).items():
         actor = _admin(slug)
         names = {p.name for p, _ in members.products.list_products(member=actor.member)}
         for spec in specs:
@@ -141,7 +143,7 @@ def _load_support_data() -> list[str]:
             members.communities.invite(actor=owner, community=community, member_slug=slug)
             members.communities.accept(actor=_admin(slug), community=community)
         made.append(f"community {spec['slug']}")
-    for slug, specs in demo_processes.PROCESSES.items():
+    for slug, specs in demo_processes.processes(today).items():
         actor = _admin(slug)
         names = {p.name for p in processes.list_processes(actor=actor, member=actor.member)}
         for spec in specs:

@@ -117,6 +117,24 @@ def db_session(app):
             connection.close()
 
 
+@pytest.fixture(autouse=True)
+def _fixed_clock(request):
+    """``@pytest.mark.clock(when)`` freezes the clock at ``when`` for the whole process
+    during the test: the exchange's clock, library code (itsdangerous, flask-limiter,
+    authlib) and every thread, so data a test makes (the demo's published processes,
+    rows' ``created_at``) sits at the test's time whatever the real date is.
+    ``tick=True`` lets it run on from ``when``."""
+    marker = request.node.get_closest_marker("clock")
+    if marker is None:
+        yield None
+        return
+    import time_machine
+
+    when = marker.args[0]
+    with time_machine.travel(when, tick=marker.kwargs.get("tick", False)) as traveller:
+        yield traveller
+
+
 @pytest.fixture()
 def client(app):
     return app.test_client()
@@ -312,7 +330,17 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """The fuzzing figures (tests/fuzz): examples run, summed over every xdist worker."""
+    """The fuzzing figures (tests/fuzz): examples run, summed over every xdist worker;
+    and under a shifted clock (scripts/with-faketime), what ran on which clock."""
+    if os.environ.get("FAKETIME"):
+        from exchange import clock
+
+        terminalreporter.write_line(
+            f"shifted clock: the exchange and the tests ran with FAKETIME="
+            f"{os.environ['FAKETIME']} (the clock read {clock.now():%Y-%m-%d %H:%M} UTC at "
+            "the end); Chromium cannot run under libfaketime, so the browser tests drove it "
+            "on the real clock against the shifted server"
+        )
     if _fuzz_examples:
         statuses = ", ".join(f"{code}: {n}" for code, n in sorted(_fuzz_statuses.items()))
         terminalreporter.write_line(

@@ -5,7 +5,7 @@ twice changes nothing."""
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -211,11 +211,11 @@ def test_only_if_empty_skips_a_database_with_members(demo):
 
 
 def test_a_fixed_day_lists_the_obsolete_versions_of_that_day(demo):
-    early = members.products.list_products(
-        member=demo["globex"], status="obsolete", today=date(2026, 3, 31)
-    )
+    [(_, versions)] = members.products.list_products(member=demo["globex"])
+    last_day = next(v for v in versions if v.version == "7.0").end_of_support_date
+    early = members.products.list_products(member=demo["globex"], status="obsolete", today=last_day)
     later = members.products.list_products(
-        member=demo["globex"], status="obsolete", today=date(2026, 4, 1)
+        member=demo["globex"], status="obsolete", today=last_day + timedelta(days=1)
     )
 
     assert early == []

@@ -17,6 +17,8 @@ from exchange.webhooks.models import Delivery
 from exchange.webhooks.sender import Result
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+# Everything the tests make, the demo's published processes included, is made at NOW.
+pytestmark = pytest.mark.clock(NOW)
 
 
 class Inbox:

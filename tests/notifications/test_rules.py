@@ -16,6 +16,8 @@ from exchange.members import service as members
 from exchange.notifications.models import Message
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # a Tuesday, inside Globex office hours
+# Everything the tests make, the demo's published processes included, is made at T0.
+pytestmark = pytest.mark.clock(T0)
 
 
 def who(**filters):

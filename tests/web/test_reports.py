@@ -15,8 +15,10 @@ from exchange.db import transaction
 from exchange.demo import load_demo
 from exchange.members import service as members
 
-NOV = datetime(2027, 3, 9, 10, 0, tzinfo=UTC)  # a Tuesday in Globex office hours
-# (after the demo processes take effect, whatever day the suite runs on until then)
+MARCH = datetime(2027, 3, 9, 10, 0, tzinfo=UTC)  # a Tuesday in Globex office hours
+# The demo is loaded (its processes take effect) before the first case of the year,
+# whatever the real date is: the clock stands at the start of February 2027.
+pytestmark = pytest.mark.clock(datetime(2027, 2, 1, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture()
@@ -50,29 +52,29 @@ def opened(world, at, receiver="globex", actor="ed", test=False):
 
 
 def test_monthly_figures(world):
-    fast = opened(world, NOV)
+    fast = opened(world, MARCH)
     with transaction():
-        cases.accept(actor=world["gustav"], case_id=fast.id, now=NOV + timedelta(minutes=30))
-        cases.escalate(actor=world["ed"], case_id=fast.id, reason="x", now=NOV)
+        cases.accept(actor=world["gustav"], case_id=fast.id, now=MARCH + timedelta(minutes=30))
+        cases.escalate(actor=world["ed"], case_id=fast.id, reason="x", now=MARCH)
         cases.resolve(
-            actor=world["gustav"], case_id=fast.id, resolution="r", now=NOV + timedelta(days=1)
+            actor=world["gustav"], case_id=fast.id, resolution="r", now=MARCH + timedelta(days=1)
         )
-        cases.close(actor=world["ed"], case_id=fast.id, now=NOV + timedelta(days=2))
-    slow = opened(world, NOV + timedelta(days=1))
-    scan_deadlines(now=NOV + timedelta(days=3))  # its 4-hour commitment is breached
+        cases.close(actor=world["ed"], case_id=fast.id, now=MARCH + timedelta(days=2))
+    slow = opened(world, MARCH + timedelta(days=1))
+    scan_deadlines(now=MARCH + timedelta(days=3))  # its 4-hour commitment is breached
     with transaction():
-        cases.accept(actor=world["gustav"], case_id=slow.id, now=NOV + timedelta(days=3))
-    opened(world, NOV, test=True)  # counted nowhere
+        cases.accept(actor=world["gustav"], case_id=slow.id, now=MARCH + timedelta(days=3))
+    opened(world, MARCH, test=True)  # counted nowhere
     opened(world, datetime(2027, 2, 5, 9, 0, tzinfo=UTC), receiver="initech")
 
     months = reports.monthly(actor=world["ed"], year=2027)
-    nov, oct_ = months["2027-03"], months["2027-02"]
-    assert (nov.opened, nov.closed, nov.outbound, nov.inbound) == (2, 1, 2, 0)
+    march, feb = months["2027-03"], months["2027-02"]
+    assert (march.opened, march.closed, march.outbound, march.inbound) == (2, 1, 2, 0)
     # The slow one also walked Globex's escalation path while nobody answered.
-    assert (nov.met, nov.breached, nov.escalated) == (1, 1, 2)
-    assert nov.response_median == pytest.approx((30 + 2 * 24 * 60) / 2)
-    assert nov.response_p90 == pytest.approx(2 * 24 * 60)
-    assert oct_.opened == 1 and months["2027-01"].opened == 0
+    assert (march.met, march.breached, march.escalated) == (1, 1, 2)
+    assert march.response_median == pytest.approx((30 + 2 * 24 * 60) / 2)
+    assert march.response_p90 == pytest.approx(2 * 24 * 60)
+    assert feb.opened == 1 and months["2027-01"].opened == 0
     globex_only = reports.monthly(
         actor=world["ed"], year=2027, partner=members.get_member(slug="globex")
     )
@@ -82,9 +84,9 @@ def test_monthly_figures(world):
 
 
 def test_report_page_csv_and_review(world, client, login):
-    case = opened(world, NOV)
+    case = opened(world, MARCH)
     with transaction():
-        cases.accept(actor=world["gustav"], case_id=case.id, now=NOV + timedelta(minutes=10))
+        cases.accept(actor=world["gustav"], case_id=case.id, now=MARCH + timedelta(minutes=10))
     login(members.find_user_by_email(email="ed@acme.example"), password="exchange-demo")
     page = client.get("/reports?year=2027&partner=globex").get_data(as_text=True)
     assert page.count("<svg") == 3 and "Cases opened and closed per month" in page
@@ -92,8 +94,8 @@ def test_report_page_csv_and_review(world, client, login):
     exported = client.get("/reports.csv?year=2027&partner=globex")
     assert exported.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))
-    november = next(r for r in rows if r["month"] == "2027-03")
-    assert november["opened"] == "1" and november["response_median_minutes"] == "10.0"
+    march = next(r for r in rows if r["month"] == "2027-03")
+    assert march["opened"] == "1" and march["response_median_minutes"] == "10.0"
     review = client.get("/reports/review?partner=globex&month=2027-03").get_data(as_text=True)
     assert "Monthly service review" in review and case.number in review
     assert client.get("/reports/review?partner=globex&month=2026-13").status_code == 422
