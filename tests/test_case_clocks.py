@@ -94,6 +94,14 @@ def _open(world, severity="1", now=FRIDAY_1730):
         )
 
 
+@pytest.mark.clock(datetime(2026, 10, 1, 12, 0, tzinfo=BERLIN))
+def test_a_case_opened_at_a_given_time_uses_the_process_in_force_then(world):
+    # The clock stands a month before the process takes effect; a case opened (by a
+    # service call with ``now``) after that day finds it, as it would have then.
+    case = _open(world)
+    assert case.process_id == world["process"].id
+
+
 def _types(case):
     return [e.type for e in CaseEvent.query.filter_by(case_id=case.id).order_by(CaseEvent.sequence)]
 

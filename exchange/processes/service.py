@@ -118,9 +118,9 @@ def member_can_see(member: Member, process: Process, now: datetime | None = None
     )
 
 
-def get_process(*, actor, process_id: int) -> Process:
+def get_process(*, actor, process_id: int, now: datetime | None = None) -> Process:
     process = get_by_id(Process, process_id)
-    if process is None or not can_see(actor, process):
+    if process is None or not can_see(actor, process, now):
         raise NotFound(f"No process {process_id}.")
     return process
 
@@ -131,10 +131,11 @@ _PROCESSES_OF = (
 )
 
 
-def list_processes(*, actor, member: Member) -> list[Process]:
-    """The processes of ``member`` the actor may use (its own member sees all, drafts too)."""
+def list_processes(*, actor, member: Member, now: datetime | None = None) -> list[Process]:
+    """The processes of ``member`` the actor may use at ``now`` (its own member sees all,
+    drafts too)."""
     processes = db.session.scalars(_PROCESSES_OF, {"member_id": member.id})
-    return [p for p in processes if can_see(actor, p)]
+    return [p for p in processes if can_see(actor, p, now)]
 
 
 def processes_of(member: Member) -> list[Process]:

@@ -40,16 +40,16 @@ def _receiver(actor, slug: str) -> Member:
     return receiver
 
 
-def _process(actor, receiver: Member, process_id: int | None) -> Process:
+def _process(actor, receiver: Member, process_id: int | None, now: datetime) -> Process:
     if process_id is not None:
-        process = processes.get_process(actor=actor, process_id=process_id)
+        process = processes.get_process(actor=actor, process_id=process_id, now=now)
         if process.member_id != receiver.id:
             raise NotFound(f"{receiver.slug!r} has no process {process_id}.")
         return process
     usable = [
         p
-        for p in processes.list_processes(actor=actor, member=receiver)
-        if processes.current_version(p) is not None
+        for p in processes.list_processes(actor=actor, member=receiver, now=now)
+        if processes.current_version(p, now) is not None
     ]
     if len(usable) == 1:
         return usable[0]
@@ -94,7 +94,7 @@ def open_case(
     actor.require("cases:write")
     now = now or clock.now()
     receiver_member = _receiver(actor, receiver)
-    chosen = _process(actor, receiver_member, process)
+    chosen = _process(actor, receiver_member, process, now)
     version = processes.current_version(chosen, now)
     if version is None:
         raise ValidationFailed(errors={"process": ["This process has no version in force."]})
