@@ -236,6 +236,31 @@ def enqueue(
     return delivery
 
 
+def redact_note(*, case_id: int, note) -> int:
+    """Take a redacted note's text out of every delivery that carries it, whatever its
+    status: the delivery log shows the tombstone, and a pending retry, a manual retry or
+    a recovery sends it (same ``webhook-id``; the signature is made at each attempt).
+    Returns how many deliveries were rewritten. What was delivered before cannot be
+    called back: the ``case.note_redacted`` message asks trackers to drop their copy."""
+    tombstone = {"body": note.body, "redacted_at": note.redacted_at.isoformat()}
+    with db.session.no_autoflush:  # the redaction's own event is written at commit
+        carrying = db.session.scalars(
+            select(Delivery).where(
+                Delivery.case_id == case_id, Delivery.event_type == "case.note_added"
+            )
+        )
+        count = 0
+        for delivery in carrying:
+            envelope = json.loads(delivery.payload)
+            copy = envelope["data"]["event"]["data"].get("note")
+            if not isinstance(copy, dict) or copy.get("id") != note.id:
+                continue
+            copy.update(tombstone)
+            delivery.payload = json.dumps(envelope, separators=(",", ":"), default=str)
+            count += 1
+    return count
+
+
 def subscribed_endpoints(member_ids: list[int] | None, event_type: str) -> list[WebhookEndpoint]:
     """Endpoints of these members (None: of every member) whose filter takes
     ``event_type``. Disabled endpoints are included: their deliveries wait, and go out
