@@ -255,10 +255,25 @@ def redact_note(*, case_id: int, note) -> int:
             copy = envelope["data"]["event"]["data"].get("note")
             if not isinstance(copy, dict) or copy.get("id") != note.id:
                 continue
+            original = copy.get("body") or ""
             copy.update(tombstone)
             delivery.payload = json.dumps(envelope, separators=(",", ":"), default=str)
+            _redact_excerpts(delivery, original, note.body)
             count += 1
     return count
+
+
+def _redact_excerpts(delivery: Delivery, original: str, tombstone: str) -> None:
+    """A receiver that echoed the message (an error page quoting the request) put the
+    text into the attempt log too."""
+    quoted = json.dumps(original)[1:-1]  # as it stood in the JSON body
+    for attempt in db.session.scalars(
+        select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery.id)
+    ):
+        excerpt = attempt.response_excerpt or ""
+        for form in {original, quoted} - {""}:
+            excerpt = excerpt.replace(form, tombstone)
+        attempt.response_excerpt = excerpt
 
 
 def subscribed_endpoints(member_ids: list[int] | None, event_type: str) -> list[WebhookEndpoint]:

@@ -337,3 +337,24 @@ def test_mail_links_follow_the_port_served_on(app, monkeypatch):
     assert chosen.config["BASE_URL"] == "https://exchange.example"
     monkeypatch.delenv("PORT")
     assert create_app(settings).config["BASE_URL"] == "http://127.0.0.1:8000"
+
+
+def test_a_redaction_takes_the_note_out_of_mail_kept_or_not_yet_sent(demo):
+    case = accepted_case(demo)
+    secret, other = "Root password: hunter2 <b>", "Second note stays"
+    with transaction():
+        first = cases.add_note(actor=demo["ed"], case_id=case.id, body=secret, now=T0)
+        cases.add_note(actor=demo["ed"], case_id=case.id, body=other, now=T0)
+    sent, pending = Message.query.filter_by(kind="notes").order_by(Message.id).all()
+    with transaction():
+        sent.status = "sent"  # one went out already: the exchange's copy is cleaned too
+    assert secret in sent.text_body and "hunter2 &lt;b&gt;" in sent.html_body
+    with transaction():
+        cases.redact_note(
+            actor=demo["admin"], case_id=case.id, note_id=first.id, now=T0 + timedelta(1)
+        )
+    for message in Message.query.filter_by(kind="notes"):
+        assert "hunter2" not in message.text_body and "hunter2" not in message.html_body
+    assert f"--- note {first.id} ---\n[redacted]\n--- end of note" in sent.text_body
+    assert f'data-note="{first.id}" style="white-space: pre-wrap">[redacted]<' in sent.html_body
+    assert other in pending.text_body and other in pending.html_body

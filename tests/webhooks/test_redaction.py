@@ -125,3 +125,23 @@ def test_a_recovery_of_failed_deliveries_sends_the_redacted_note(hooks, receiver
     message = verify_both(endpoint["secret"], replayed[-1])
     assert SECRET_TEXT not in replayed[-1].body.decode()
     assert message["data"]["event"]["data"]["note"]["body"] == "[redacted]"
+
+
+def test_a_receiver_that_echoed_the_note_has_it_taken_out_of_the_attempt_log(hooks, faults):
+    server = faults()
+    endpoint = hooks.endpoint(hooks.globex, url=server.url)
+    case_id = hooks.open_case()["id"]
+    drain()
+    server.answer(400, f'{{"error": "bad note", "got": "{SECRET_TEXT}"}}'.encode())
+    note = hooks.note(hooks.acme.api, case_id, SECRET_TEXT)
+    drain()
+    added = deliveries(endpoint["id"], event_type="case.note_added")[0]
+    api = hooks.globex.api
+    assert SECRET_TEXT in api.get(f"{BASE}/deliveries/{added.id}").get_data(as_text=True)
+
+    _redact(hooks, case_id, note["id"])
+    detail = api.get(f"{BASE}/deliveries/{added.id}")
+    assert SECRET_TEXT not in detail.get_data(as_text=True)
+    assert detail.json["attempt_log"][0]["response_excerpt"] == (
+        '{"error": "bad note", "got": "[redacted]"}'
+    )
