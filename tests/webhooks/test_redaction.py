@@ -27,8 +27,9 @@ def _note_message(delivery) -> dict:
     return json.loads(delivery.payload)["data"]["event"]["data"]["note"]
 
 
-def test_a_retry_after_a_redaction_posts_the_redacted_note(hooks, receivers):
-    tracker = receivers()
+def test_a_retry_after_a_redaction_posts_the_redacted_note(hooks, receivers, tmp_path):
+    log_path = tmp_path / "tracker-events.jsonl"
+    tracker = receivers(log_path=log_path)
     endpoint = hooks.endpoint(hooks.globex, tracker)
     case_id = hooks.open_case()["id"]
     note = hooks.note(hooks.acme.api, case_id, SECRET_TEXT)
@@ -54,6 +55,10 @@ def test_a_retry_after_a_redaction_posts_the_redacted_note(hooks, receivers):
     assert redacted["type"] == "case.note_redacted"
     assert redacted["data"]["event"]["data"]["note"]["id"] == note["id"]
     assert redacted["data"]["event"]["data"]["note"]["body"] == "[redacted]"
+    # The example tracker follows the guide: its copy loses the text as well.
+    assert SECRET_TEXT not in json.dumps(tracker.store.messages)
+    kept = [json.loads(line) for line in log_path.read_text().splitlines()]
+    assert kept == tracker.store.messages and SECRET_TEXT not in log_path.read_text()
 
     # A manual retry sends the same message (same webhook-id), without the text.
     response = api.post(f"{BASE}/deliveries/{added.id}/retry")
