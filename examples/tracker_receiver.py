@@ -4,7 +4,9 @@ It verifies every message with the ``standardwebhooks`` library (Standard Webhoo
 ``webhook-id``, ``webhook-timestamp``, ``webhook-signature``), ignores a message it has
 already seen (same ``webhook-id``), and records each case event with its ``sequence``,
 so a tracker can apply them in order. Events are kept in memory and appended to a JSON
-Lines file, which is read back at start so a restart does not re-apply anything.
+Lines file, which is read back at start so a restart does not re-apply anything. A
+``case.note_redacted`` message makes it remove the note's text from every message it
+kept, in memory and in the file (the exchange cannot call back what it delivered).
 
     pip install standardwebhooks
     python examples/tracker_receiver.py --secret whsec_... --port 9000 --log events.jsonl
@@ -47,10 +49,24 @@ class TrackerStore:
                 return False
             self.seen.add(message["id"])
             self.messages.append(message)
+            if message["type"] == "case.note_redacted":
+                self._redact(message["data"]["event"]["data"]["note"])
             if self.log_path:
                 with self.log_path.open("a") as log:
                     log.write(json.dumps(message) + "\n")
             return True
+
+    def _redact(self, tombstone: dict) -> None:
+        """Replace every kept copy of the note with its tombstone (lock held)."""
+        for kept in self.messages:
+            note = kept.get("data", {}).get("event", {}).get("data", {}).get("note")
+            if isinstance(note, dict) and note.get("id") == tombstone["id"]:
+                note.update(body=tombstone["body"], redacted_at=tombstone["redacted_at"])
+        if self.log_path and self.log_path.exists():
+            lines = [json.dumps(kept) + "\n" for kept in self.messages[:-1]]
+            fresh = self.log_path.with_name(self.log_path.name + ".new")
+            fresh.write_text("".join(lines))
+            fresh.replace(self.log_path)
 
     def case_events(self, case_id: int) -> list[dict]:
         """The case's events as received: (sequence, type) of each."""

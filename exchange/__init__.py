@@ -31,6 +31,8 @@ def _load_config(app: Flask, config: dict | None) -> None:
     app.config.from_prefixed_env("EXCHANGE")
     if config:
         app.config.update(config)
+    if not app.config.get("BASE_URL"):
+        app.config["BASE_URL"] = f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
     url = app.config.get("DATABASE_URL") or (
         "sqlite:///" + os.path.join(app.instance_path, "exchange.sqlite3")
     )

@@ -100,8 +100,10 @@ MAIL_SMTP_USERNAME = None
 MAIL_SMTP_PASSWORD = None
 MAIL_SMTP_TIMEOUT_SECONDS = 30
 MAIL_OUTBOX_PATH = None
-# The address people reach the exchange at, for links in mail.
-BASE_URL = "http://127.0.0.1:8000"
+# The address people reach the exchange at, for links in mail. None: the local address
+# `exchange serve` listens on, http://127.0.0.1:<PORT> (PORT as gunicorn reads it,
+# default 8000), so `PORT=8080 make run` mails links that work.
+BASE_URL = None
 
 # Case housekeeping: a resolved case the submitter leaves alone is closed after this many
 # days (with a notice this many days before); an accepted case without activity for

@@ -39,6 +39,7 @@ class Role(StrEnum):
 NOTIFICATION_DEFAULTS = {
     "case_opened": False,
     "case_progress": True,
+    "assignments": True,
     "notes": True,
     "escalations": True,
     "breaches": True,

@@ -62,7 +62,8 @@ NOTIFICATION_LABELS = {
     "case_opened": "New inbound cases for my member (the designated support contact "
     "always gets these)",
     "case_progress": "Progress of my cases: accepted, rejected, information asked or "
-    "given, resolved",
+    "given, severity changed, resolved, reopened, closed, withdrawn",
+    "assignments": "Cases I am named engineer for by someone else",
     "notes": "New notes from the other side on my cases",
     "escalations": "Escalations of cases I am escalation manager for",
     "breaches": "Missed response commitments",

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from exchange.db import db, transaction
+from exchange.members.models import Member, MemberStatus
 from exchange.notifications.models import Message, MessageStatus
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,11 @@ def send_due(*, now: datetime, limit: int = 50) -> int:
             Message.status == MessageStatus.pending,
             Message.next_attempt_at <= now,
             or_(Message.lease_until.is_(None), Message.lease_until < now),
+            # Mail to a suspended member's people and contacts is held, not dropped:
+            # it keeps its place and goes out once the member is reactivated.
+            ~select(Member.id)
+            .where(Member.id == Message.member_id, Member.status == MemberStatus.suspended)
+            .exists(),
         )
         .order_by(Message.next_attempt_at, Message.id)
         .limit(limit)

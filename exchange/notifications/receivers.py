@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from exchange.cases.signals import case_event
+from exchange.cases.models import Note
+from exchange.cases.signals import SIGNALS, case_event
+from exchange.db import db
 from exchange.members.signals import end_of_support_approaching
 from exchange.notifications import rules, service
 from exchange.webhooks.signals import endpoint_disabled, endpoint_failing
@@ -10,6 +12,11 @@ from exchange.webhooks.signals import endpoint_disabled, endpoint_failing
 
 def on_case_event(case, *, event, **_) -> None:
     rules.notify(case, event)
+
+
+def on_note_redacted(case, *, event, **_) -> None:
+    note = db.session.get(Note, event.data["note"])
+    service.redact_note(member_ids=[case.submitter_id, case.receiver_id], note=note)
 
 
 def on_endpoint_failing(endpoint, *, since, **_) -> None:
@@ -55,6 +62,7 @@ def on_end_of_support_approaching(version, *, days_left, **_) -> None:
 
 def connect() -> None:
     case_event.connect(on_case_event)
+    SIGNALS["case.note_redacted"].connect(on_note_redacted)
     end_of_support_approaching.connect(on_end_of_support_approaching)
     endpoint_failing.connect(on_endpoint_failing)
     endpoint_disabled.connect(on_endpoint_disabled)

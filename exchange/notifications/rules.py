@@ -5,7 +5,10 @@
 | opened | the receiver's designated support contact; its engineers who opted in | case_opened |
 | accepted, information requested, rejected, resolved | the submitting engineer | case_progress |
 | information provided | the receiving engineer, else the support contact | case_progress |
-| note added | the other side's engineer | notes |
+| severity changed | the other side's engineer (receiver: else its contact) | case_progress |
+| reopened, closed, withdrawn | the receiving engineer, else the support contact | case_progress |
+| engineer assigned | the newly assigned engineer (not who assigned themselves) | assignments |
+| note added (with the note's text) | the other side's engineer | notes |
 | escalated | both escalation managers; for an automatic tier also its contacts | escalations |
 | response overdue | the receiver's designated support contact and engineer | breaches |
 | update overdue | the receiving engineer (and again hourly while it stays overdue) | reminders |
@@ -20,7 +23,7 @@ from __future__ import annotations
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from exchange.cases.models import Case, CaseEvent
+from exchange.cases.models import Case, CaseEvent, Note
 from exchange.db import db
 from exchange.members import service as members
 from exchange.members.models import Member, Role, User
@@ -34,6 +37,11 @@ HEADLINES = {
     "case.rejected": "{receiver} rejected your case",
     "case.resolved": "{receiver} resolved your case",
     "case.note_added": "New note on a case",
+    "case.severity_changed": "Severity changed",
+    "case.reopened": "{submitter} reopened the case",
+    "case.closed": "Case closed",
+    "case.withdrawn": "{submitter} withdrew the case",
+    "case.engineer_assigned": "You were assigned to a case",
     "case.escalated": "Case escalated",
     "case.response_overdue": "Response overdue",
     "case.update_overdue": "Update overdue",
@@ -90,6 +98,26 @@ def _engineer(case: Case, side: str):
     return getattr(case, f"{side}_engineer")
 
 
+def _other_side_engineer(case: Case, event: CaseEvent) -> tuple[Member, str | None]:
+    """The engineer of the side that did not act; the receiver's support contact
+    stands in for a receiver without one."""
+    if event.side == "receiver":
+        engineer = _engineer(case, "submitter")
+        return case.submitter, engineer.email if engineer else None
+    engineer = _engineer(case, "receiver")
+    return case.receiver, engineer.email if engineer else case.receiver.support_contact_email
+
+
+def _newly_assigned(case: Case, event: CaseEvent) -> list[tuple[Member, str | None]]:
+    found = []
+    for side in ("submitter", "receiver"):
+        change = event.data.get("changes", {}).get(f"{side}_engineer")
+        # Who takes a case themselves knows it already.
+        if change and change["to"] and change["to"] != event.actor_label:
+            found.append((getattr(case, side), change["to"]))
+    return found
+
+
 def recipients(case: Case, event: CaseEvent) -> tuple[str, list[tuple[Member, str]]]:
     """(kind, [(member, address)]) for an event; empty when nobody is to be told."""
     sub, rec = case.submitter, case.receiver
@@ -113,6 +141,14 @@ def recipients(case: Case, event: CaseEvent) -> tuple[str, list[tuple[Member, st
         case "case.information_provided":
             engineer = _engineer(case, "receiver")
             found.append((rec, engineer.email if engineer else rec.support_contact_email))
+        case "case.severity_changed":
+            found.append(_other_side_engineer(case, event))
+        case "case.reopened" | "case.closed" | "case.withdrawn":
+            engineer = _engineer(case, "receiver")
+            found.append((rec, engineer.email if engineer else rec.support_contact_email))
+        case "case.engineer_assigned":
+            kind = "assignments"
+            found += _newly_assigned(case, event)
         case "case.note_added":
             kind = "notes"
             side = "receiver" if event.side == "submitter" else "submitter"
@@ -159,6 +195,9 @@ def notify(
         submitter=case.submitter.name, receiver=case.receiver.name
     )
     level = case.severity_level()
+    # The note's own text travels with its mail (a reader should not need to sign in
+    # to read one line); a redaction takes it out of mail not yet sent.
+    note = db.session.get(Note, event.data["note"]) if event.type == "case.note_added" else None
     for member, address in addressed:
         service.queue(
             to=address,
@@ -170,6 +209,7 @@ def notify(
             headline=title,
             lines=lines or _lines(event),
             severity=level["name"],
+            note=note,
         )
     return len(addressed)
 
@@ -181,12 +221,15 @@ def _lines(event: CaseEvent) -> list[str]:
         ("question", "Question"),
         ("answer", "Answer"),
         ("reason", "Reason"),
+        ("explanation", "Explanation"),
         ("business_impact", "Business impact"),
         ("due_at", "Was due at"),
     ):
         if data.get(key):
             lines.append(f"{label}: {data[key]}")
     changes = data.get("changes", {})
+    if "severity" in changes:
+        lines.append(f"Severity: {changes['severity']['from']} → {changes['severity']['to']}")
     if "rejection_reason" in changes:
         lines.append(f"Reason: {changes['rejection_reason']['to']}")
     if "resolution" in changes and changes["resolution"]["to"]:

@@ -6,9 +6,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from flask import current_app, render_template
+from markupsafe import escape
+from sqlalchemy import select
 
 from exchange import clock
 from exchange.db import db
@@ -44,3 +47,30 @@ def queue(
 
 def admin_addresses(member: Member) -> list[str]:
     return [u.email for u in member.users if u.is_active and u.has_role(Role.admin)]
+
+
+def redact_note(*, member_ids: list[int], note) -> int:
+    """Put a redacted note's tombstone where its text was in every mail that quotes it
+    (pending, failed or sent: the exchange's copy of sent mail too; what a mailbox
+    received cannot be called back). The case template quotes a note between markers
+    that name it (``--- note <id> ---`` in the text, ``<blockquote data-note="<id>">``
+    in HTML), so nothing else in the mail is touched. Returns how many were changed."""
+    opening = f"--- note {note.id} ---\n"
+    text = re.compile(rf"({re.escape(opening)}).*(\n--- end of note {note.id} ---)", re.S)
+    html = re.compile(rf'(<blockquote data-note="{note.id}"[^>]*>).*?(</blockquote>)', re.S)
+    quoting = select(Message).where(
+        Message.kind == "notes",
+        Message.member_id.in_(member_ids),
+        Message.text_body.contains(opening, autoescape=True),
+    )
+    count = 0
+    with db.session.no_autoflush:  # the redaction's own event is written at commit
+        for message in db.session.scalars(quoting):
+            # Greedy in the text (the note may contain the end marker itself; the
+            # template's text after it never does); HTML escapes the note's own tags.
+            message.text_body = text.sub(lambda m: m[1] + note.body + m[2], message.text_body)
+            message.html_body = html.sub(
+                lambda m: m[1] + str(escape(note.body)) + m[2], message.html_body
+            )
+            count += 1
+    return count

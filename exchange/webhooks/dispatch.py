@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from exchange import clock
 from exchange.db import db, transaction
+from exchange.members.models import Member, MemberStatus
 from exchange.webhooks import service
 from exchange.webhooks.models import (
     PENDING,
@@ -76,11 +77,15 @@ def claim(*, now: datetime, limit: int, lease: timedelta) -> list[int]:
     stmt = (
         select(Delivery)
         .join(WebhookEndpoint)
+        .join(Member, Member.id == WebhookEndpoint.member_id)
         .where(
             text(f"webhook_deliveries.{PENDING}"),
             Delivery.next_attempt_at <= now,
             or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
             WebhookEndpoint.enabled.is_(True),
+            # A suspended member's deliveries are held (like a disabled endpoint's):
+            # neither sent nor counted as attempts, they go out once it is reactivated.
+            Member.status != MemberStatus.suspended,
             ~blocked,
         )
         .order_by(Delivery.next_attempt_at, Delivery.id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from exchange import clock
 from exchange.cases.documents import case_json
 from exchange.cases.models import Case, CaseEvent, Note, Side
-from exchange.cases.signals import case_event
+from exchange.cases.signals import SIGNALS, case_event
 from exchange.db import db
 from exchange.members.models import Member
 from exchange.members.signals import end_of_support_approaching
@@ -71,6 +71,12 @@ def on_case_event(case: Case, *, event: CaseEvent, actor, **_) -> None:
         )
 
 
+def on_note_redacted(case: Case, *, event: CaseEvent, **_) -> None:
+    # Every copy the outbox keeps or can send again loses the text, not only the
+    # messages still to come.
+    service.redact_note(case_id=case.id, note=db.session.get(Note, event.data["note"]))
+
+
 def on_process_published(version, *, actor, **_) -> None:
     process = version.process
     candidates = service.subscribed_endpoints(None, "process.published")
@@ -117,5 +123,6 @@ def on_end_of_support_approaching(version, *, days_left, **_) -> None:
 
 def connect() -> None:
     case_event.connect(on_case_event)
+    SIGNALS["case.note_redacted"].connect(on_note_redacted)
     process_published.connect(on_process_published)
     end_of_support_approaching.connect(on_end_of_support_approaching)

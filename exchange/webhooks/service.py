@@ -236,6 +236,46 @@ def enqueue(
     return delivery
 
 
+def redact_note(*, case_id: int, note) -> int:
+    """Take a redacted note's text out of every delivery that carries it, whatever its
+    status: the delivery log shows the tombstone, and a pending retry, a manual retry or
+    a recovery sends it (same ``webhook-id``; the signature is made at each attempt).
+    Returns how many deliveries were rewritten. What was delivered before cannot be
+    called back: the ``case.note_redacted`` message asks trackers to drop their copy."""
+    tombstone = {"body": note.body, "redacted_at": note.redacted_at.isoformat()}
+    with db.session.no_autoflush:  # the redaction's own event is written at commit
+        carrying = db.session.scalars(
+            select(Delivery).where(
+                Delivery.case_id == case_id, Delivery.event_type == "case.note_added"
+            )
+        )
+        count = 0
+        for delivery in carrying:
+            envelope = json.loads(delivery.payload)
+            copy = envelope["data"]["event"]["data"].get("note")
+            if not isinstance(copy, dict) or copy.get("id") != note.id:
+                continue
+            original = copy.get("body") or ""
+            copy.update(tombstone)
+            delivery.payload = json.dumps(envelope, separators=(",", ":"), default=str)
+            _redact_excerpts(delivery, original, note.body)
+            count += 1
+    return count
+
+
+def _redact_excerpts(delivery: Delivery, original: str, tombstone: str) -> None:
+    """A receiver that echoed the message (an error page quoting the request) put the
+    text into the attempt log too."""
+    quoted = json.dumps(original)[1:-1]  # as it stood in the JSON body
+    for attempt in db.session.scalars(
+        select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery.id)
+    ):
+        excerpt = attempt.response_excerpt or ""
+        for form in {original, quoted} - {""}:
+            excerpt = excerpt.replace(form, tombstone)
+        attempt.response_excerpt = excerpt
+
+
 def subscribed_endpoints(member_ids: list[int] | None, event_type: str) -> list[WebhookEndpoint]:
     """Endpoints of these members (None: of every member) whose filter takes
     ``event_type``. Disabled endpoints are included: their deliveries wait, and go out

@@ -214,3 +214,147 @@ def test_nobody_outside_the_two_parties_is_mailed(demo):
         cases.add_note(actor=demo["ed"], case_id=case.id, body="x", now=T0)
     domains = {m.to_address.split("@")[1] for m in Message.query}
     assert domains <= {"acme.example", "globex.example"}
+
+
+# -- what mailed nobody before: severity, reopen, close, withdrawal, assignment, notes --
+
+
+def accepted_case(demo):
+    case = open_case(demo)
+    with transaction():
+        cases.accept(actor=demo["gustav"], case_id=case.id, now=T0 + timedelta(minutes=5))
+    Message.query.delete()
+    return case
+
+
+def test_a_severity_change_mails_the_other_sides_engineer(demo):
+    case = accepted_case(demo)
+    with transaction():
+        cases.change_severity(
+            actor=demo["gustav"],
+            case_id=case.id,
+            severity="1",
+            business_impact="All hosts down",
+            now=T0 + timedelta(minutes=10),
+        )
+    assert who(kind="case_progress") == ["ed@acme.example"]
+    message = Message.query.one()
+    assert "Severity changed" in message.subject
+    assert "Business impact: All hosts down" in message.text_body
+    assert "Severity: 2 → 1" in message.text_body
+    Message.query.delete()
+    with transaction():
+        cases.change_severity(
+            actor=demo["ed"],
+            case_id=case.id,
+            severity="3",
+            business_impact="A workaround holds",
+            now=T0 + timedelta(minutes=20),
+        )
+    assert who(kind="case_progress") == ["gustav@globex.example"]
+
+
+def test_a_reopen_and_a_close_by_the_submitter_mail_the_receiving_engineer(demo):
+    case = accepted_case(demo)
+    with transaction():
+        cases.resolve(actor=demo["gustav"], case_id=case.id, resolution="Patched", now=T0)
+    Message.query.delete()
+    with transaction():
+        cases.reopen(
+            actor=demo["ed"], case_id=case.id, reason="Paths lost again", now=T0 + timedelta(1)
+        )
+    assert who(kind="case_progress") == ["gustav@globex.example"]
+    message = Message.query.one()
+    assert "reopened" in message.subject and "Reason: Paths lost again" in message.text_body
+    with transaction():
+        cases.resolve(actor=demo["gustav"], case_id=case.id, resolution="Patched", now=T0)
+    Message.query.delete()
+    with transaction():
+        cases.close(actor=demo["ed"], case_id=case.id, now=T0 + timedelta(days=2))
+    assert who(kind="case_progress") == ["gustav@globex.example"]
+    assert "closed" in Message.query.one().subject
+
+
+def test_a_withdrawal_mails_the_receivers_support_contact(demo):
+    case = open_case(demo)
+    Message.query.delete()
+    with transaction():
+        cases.withdraw(
+            actor=demo["ed"],
+            case_id=case.id,
+            explanation="Found the cable",
+            now=T0 + timedelta(minutes=3),
+        )
+    assert who(kind="case_progress") == ["support@globex.example"]
+    message = Message.query.one()
+    assert "withdrew" in message.subject and "Explanation: Found the cable" in message.text_body
+
+
+def test_a_newly_assigned_engineer_is_mailed_unless_switched_off(demo):
+    case = accepted_case(demo)
+    with transaction():
+        cases.assign(actor=demo["gustav"], case_id=case.id, engineer="gina@globex.example", now=T0)
+    assert who(kind="assignments") == ["gina@globex.example"]
+    assert "assigned" in Message.query.one().subject
+    Message.query.delete()
+    with transaction():  # taking a case oneself mails nobody
+        cases.assign(
+            actor=demo["gustav"], case_id=case.id, engineer="gustav@globex.example", now=T0
+        )
+    assert who() == []
+    with transaction():
+        members.update_user(
+            actor=demo["gina"],
+            user=demo["users"]["gina@globex.example"],
+            changes={"notifications": {"assignments": False}},
+        )
+        cases.assign(actor=demo["gustav"], case_id=case.id, engineer="gina@globex.example", now=T0)
+    assert who() == []
+
+
+def test_note_mail_carries_the_note_escaped_in_html(demo):
+    case = accepted_case(demo)
+    text = "Run <b>esxcli</b> & send\nthe output"
+    with transaction():
+        cases.add_note(actor=demo["ed"], case_id=case.id, body=text, now=T0)
+    message = Message.query.filter_by(kind="notes").one()
+    assert message.to_address == "gustav@globex.example"
+    assert text in message.text_body
+    assert "<b>esxcli</b>" not in message.html_body
+    assert "Run &lt;b&gt;esxcli&lt;/b&gt; &amp; send\nthe output" in message.html_body
+
+
+def test_mail_links_follow_the_port_served_on(app, monkeypatch):
+    from exchange import create_app
+
+    monkeypatch.setenv("PORT", "8123")
+    monkeypatch.delenv("EXCHANGE_BASE_URL", raising=False)
+    settings = {"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": app.config["DATABASE_URL"]}
+    served = create_app(settings)
+    assert served.config["BASE_URL"] == "http://127.0.0.1:8123"
+    # A configured address wins over the port.
+    chosen = create_app({**settings, "BASE_URL": "https://exchange.example"})
+    assert chosen.config["BASE_URL"] == "https://exchange.example"
+    monkeypatch.delenv("PORT")
+    assert create_app(settings).config["BASE_URL"] == "http://127.0.0.1:8000"
+
+
+def test_a_redaction_takes_the_note_out_of_mail_kept_or_not_yet_sent(demo):
+    case = accepted_case(demo)
+    secret, other = "Root password: hunter2 <b>", "Second note stays"
+    with transaction():
+        first = cases.add_note(actor=demo["ed"], case_id=case.id, body=secret, now=T0)
+        cases.add_note(actor=demo["ed"], case_id=case.id, body=other, now=T0)
+    sent, pending = Message.query.filter_by(kind="notes").order_by(Message.id).all()
+    with transaction():
+        sent.status = "sent"  # one went out already: the exchange's copy is cleaned too
+    assert secret in sent.text_body and "hunter2 &lt;b&gt;" in sent.html_body
+    with transaction():
+        cases.redact_note(
+            actor=demo["admin"], case_id=case.id, note_id=first.id, now=T0 + timedelta(1)
+        )
+    for message in Message.query.filter_by(kind="notes"):
+        assert "hunter2" not in message.text_body and "hunter2" not in message.html_body
+    assert f"--- note {first.id} ---\n[redacted]\n--- end of note" in sent.text_body
+    assert f'data-note="{first.id}" style="white-space: pre-wrap">[redacted]<' in sent.html_body
+    assert other in pending.text_body and other in pending.html_body

@@ -418,6 +418,7 @@ def test_each_person_edits_their_own_notifications(client, login, engineer, db_s
     fields = form_fields(page, "settings-form")
     assert set(fields["notifications"]) == {
         "case_progress",
+        "assignments",
         "notes",
         "escalations",
         "breaches",
@@ -441,6 +442,7 @@ def test_each_person_edits_their_own_notifications(client, login, engineer, db_s
     assert engineer.notification_settings() == {
         "case_opened": True,
         "case_progress": False,
+        "assignments": False,
         "notes": False,
         "escalations": False,
         "breaches": True,

@@ -165,7 +165,8 @@ def _changed(before: dict, after: dict) -> dict:
 
 def set_member_status(*, member: Member, status: str) -> Member:
     """Suspend or reinstate a member (the operator's act): a suspended member's users
-    cannot sign in and its programs' tokens are refused."""
+    cannot sign in and its programs' tokens are refused; the worker holds its webhook
+    deliveries and mail until it is reinstated (they are not dropped)."""
     member.status = MemberStatus(status)
     db.session.flush()
     return member
