@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 
 from flask import (
@@ -345,11 +346,29 @@ def download(case_id, attachment_id):
 # -- reports ------------------------------------------------------------------------
 
 
-def _report_args():
-    today = clock.now()
-    year = request.args.get("year", type=int) or today.year
-    if not 2000 <= year <= 2100:
+# Reports cover these years; a year outside (or month 0, 13) is a 422, never a date
+# Python cannot build (year 0 or 10000 was a 500).
+_REPORT_YEARS = range(2000, 2101)
+_YEAR = re.compile(r"[0-9]{4}")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def _report_year(raw: str) -> int:
+    if not _YEAR.fullmatch(raw) or int(raw) not in _REPORT_YEARS:
         raise ValidationFailed(errors={"year": ["Choose a year between 2000 and 2100."]})
+    return int(raw)
+
+
+def _report_month(raw: str) -> tuple[int, int]:
+    match = _MONTH.fullmatch(raw)
+    if not match or int(match[1]) not in _REPORT_YEARS or not 1 <= int(match[2]) <= 12:
+        raise ValidationFailed(errors={"month": ["Use YYYY-MM (a year from 2000 to 2100)."]})
+    return int(match[1]), int(match[2])
+
+
+def _report_args():
+    raw = request.args.get("year", "")
+    year = _report_year(raw) if raw else clock.now().year
     partner = None
     if request.args.get("partner"):
         partner = members.get_member(slug=request.args["partner"])
@@ -434,12 +453,7 @@ def review():
     """A printable monthly service review with one partner."""
     actor = _actor()
     raw = request.args.get("month", "")
-    try:
-        year, month = (int(x) for x in raw.split("-"))
-        if not 1 <= month <= 12:
-            raise ValueError
-    except ValueError as exc:
-        raise ValidationFailed(errors={"month": ["Use YYYY-MM."]}) from exc
+    year, month = _report_month(raw)
     if not request.args.get("partner"):
         raise ValidationFailed(errors={"partner": ["Choose the partner to review."]})
     partner = members.get_member(slug=request.args["partner"])
