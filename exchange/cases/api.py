@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request, send_file, url_for
+from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -18,6 +18,7 @@ from exchange.api_support import (
 from exchange.auth.actor import current_actor, requires
 from exchange.cases import service
 from exchange.cases.documents import case_json
+from exchange.cases.downloads import send_attachment
 from exchange.cases.schemas import (
     AcceptIn,
     AnswerIn,
@@ -272,17 +273,12 @@ class AttachmentContent(MethodView):
         attachment = service.get_attachment(
             actor=current_actor(), case_id=case_id, attachment_id=attachment_id
         )
-        response = send_file(
+        return send_attachment(
             service.open_attachment(attachment),
-            as_attachment=True,
-            download_name=attachment.filename,
-            mimetype=attachment.content_type,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
             etag=attachment.sha256,
-            max_age=0,
         )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
 
 
 @blp.route("/cases/<int:case_id>/events")

@@ -20,7 +20,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -31,6 +30,7 @@ from exchange.auth.actor import actor_for_user
 from exchange.cases import service
 from exchange.cases.api import ACTIONS
 from exchange.cases.documents import case_document
+from exchange.cases.downloads import send_attachment
 from exchange.cases.schemas import CaseIn, CaseListArgs
 from exchange.cases.service import reports
 from exchange.db import transaction
@@ -312,7 +312,7 @@ def upload(case_id):
         )
     try:
         with transaction():
-            service.add_attachment(
+            attachment = service.add_attachment(
                 actor=_actor(),
                 case_id=case_id,
                 stream=upload.stream,
@@ -321,7 +321,7 @@ def upload(case_id):
             )
     except Problem as problem:
         return _failed(case_id, "attachment", problem)
-    flash(f"{upload.filename} attached.")
+    flash(f"{attachment.filename} attached.")
     return redirect(url_for("cases.show", case_id=case_id), 303)
 
 
@@ -331,16 +331,12 @@ def download(case_id, attachment_id):
     attachment = service.get_attachment(
         actor=_actor(), case_id=case_id, attachment_id=attachment_id
     )
-    response = send_file(
+    return send_attachment(
         service.open_attachment(attachment),
-        as_attachment=True,
-        download_name=attachment.filename,
-        mimetype=attachment.content_type,
-        max_age=0,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+        etag=attachment.sha256,
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 # -- reports ------------------------------------------------------------------------

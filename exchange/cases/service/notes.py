@@ -9,6 +9,7 @@ from typing import BinaryIO
 from flask import current_app
 from sqlalchemy import select
 
+from exchange.cases.downloads import clean_content_type, clean_filename
 from exchange.cases.models import Attachment, Note
 from exchange.cases.service.common import get_case, prepare, record
 from exchange.cases.storage import StoreFailed, TooLarge, blob_store
@@ -107,7 +108,8 @@ def add_attachment(
     case, side, now = prepare(
         actor=actor, case_id=case_id, action="add-attachment", if_match=if_match, now=now
     )
-    filename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    # A name, not a path; control characters (a line break broke every download) become _.
+    filename = clean_filename((filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip())
     if not filename:
         raise ValidationFailed(errors={"file": ["The file needs a name."]})
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
@@ -127,7 +129,7 @@ def add_attachment(
         case=case,
         side=side,
         filename=filename[:255],
-        content_type=content_type or "application/octet-stream",
+        content_type=clean_content_type(content_type),
         size=size,
         sha256=sha,
         uploaded_by=actor.label,
