@@ -11,6 +11,7 @@ import io
 import ipaddress
 import socket
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
@@ -156,6 +157,7 @@ def _cases(http, programs: dict[str, Program]) -> None:
                 content_type="multipart/form-data",
             )
         )
+    _hostile_attachment(http, programs["acme"].headers, opened[0])
     # globex accepts acme's case, so actions on it meet another state than "open".
     _ok(
         http.post(
@@ -169,6 +171,31 @@ def _cases(http, programs: dict[str, Program]) -> None:
         ),
         200,
     )
+
+
+def _hostile_attachment(http, headers: dict, case_id: int) -> None:
+    """An attachment named with a line break, an escape and a bidi override (an RFC 5987
+    ``filename*``, so every character arrives), then stored back under its raw name, as
+    names were kept before uploads cleaned them: downloading it must still work."""
+    from exchange.cases.models import Attachment
+
+    boundary = "fuzz-boundary"
+    name = quote("bad\r\nname\x1b\u202e.txt", safe="")
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f"filename*=UTF-8''{name}\r\nContent-Type: text/plain\r\n\r\nbytes\r\n"
+        f"--{boundary}--\r\n"
+    )
+    attachment = _ok(
+        http.post(
+            f"/api/v1/cases/{case_id}/attachments",
+            headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+            data=body.encode(),
+        )
+    )
+    with http.application.app_context(), transaction():
+        stored = db.session.get(Attachment, attachment["id"])
+        stored.filename = 'bad\r\nname";\x1b\u202e.txt'
 
 
 def _endpoints(http, programs: dict[str, Program]) -> None:
