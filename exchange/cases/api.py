@@ -205,6 +205,16 @@ class Notes(MethodView):
             )
 
 
+@blp.route("/cases/<int:case_id>/notes/<int:note_id>")
+class NoteItem(MethodView):
+    @blp.response(200, NoteOut)
+    @requires("cases:read")
+    def get(self, case_id, note_id):
+        """One note (a tombstone once redacted). Notes are append-only: no PUT, PATCH or
+        DELETE (405); redact one instead."""
+        return service.get_note(actor=current_actor(), case_id=case_id, note_id=note_id)
+
+
 @blp.route("/cases/<int:case_id>/notes/<int:note_id>/redact")
 class NoteRedaction(MethodView):
     @blp.response(200, NoteOut)
@@ -262,6 +272,18 @@ class Attachments(MethodView):
                 content_type=upload.mimetype,
                 if_match=request.headers.get("If-Match"),
             )
+
+
+@blp.route("/cases/<int:case_id>/attachments/<int:attachment_id>")
+class AttachmentItem(MethodView):
+    @blp.response(200, AttachmentOut)
+    @requires("cases:read")
+    def get(self, case_id, attachment_id):
+        """One attachment's details (its bytes are at `.../content`); no PUT, PATCH or
+        DELETE (405)."""
+        return service.get_attachment(
+            actor=current_actor(), case_id=case_id, attachment_id=attachment_id
+        )
 
 
 @blp.route("/cases/<int:case_id>/attachments/<int:attachment_id>/content")

@@ -26,6 +26,14 @@ def list_notes(*, actor, case_id: int) -> list[Note]:
     return list(db.session.scalars(select(Note).where(Note.case_id == case.id).order_by(Note.id)))
 
 
+def get_note(*, actor, case_id: int, note_id: int) -> Note:
+    case = get_case(actor=actor, case_id=case_id)
+    note = get_by_id(Note, note_id)
+    if note is None or note.case_id != case.id:
+        raise NotFound(f"No note {note_id} on this case.")
+    return note
+
+
 def add_note(
     *, actor, case_id: int, body: str, if_match: str | None = None, now: datetime | None = None
 ) -> Note:
