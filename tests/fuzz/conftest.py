@@ -92,6 +92,8 @@ class FuzzWorld:
     programs: dict[str, Program]
     # path parameter name -> values naming real rows of both members, and missing ones
     pools: dict[str, list] = field(default_factory=dict)
+    # item id name -> real (case id, item id) pairs
+    pairs: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
 
 def _program(app, member_slug: str, name: str) -> tuple[str, str]:
@@ -278,6 +280,18 @@ def _pools(app) -> dict[str, list]:
     return pools
 
 
+def _pairs(app) -> dict[str, list[tuple[int, int]]]:
+    """Real (case id, item id) pairs, for paths naming both: independently drawn ids
+    rarely meet, and a note or attachment is only found under its own case."""
+    from exchange.cases.models import Attachment, Note
+
+    with app.app_context():
+        return {
+            name: [tuple(row) for row in db.session.execute(select(model.case_id, model.id))]
+            for name, model in (("note_id", Note), ("attachment_id", Attachment))
+        }
+
+
 @pytest.fixture(scope="session")
 def fuzz_world(fresh_database_url, tmp_path_factory, local_names_only) -> FuzzWorld:
     import flask_migrate
@@ -313,7 +327,7 @@ def fuzz_world(fresh_database_url, tmp_path_factory, local_names_only) -> FuzzWo
     _endpoints(http, programs)
     _community(http, programs)
     _second_version(http, programs)
-    world = FuzzWorld(app=app, programs=programs, pools=_pools(app))
+    world = FuzzWorld(app=app, programs=programs, pools=_pools(app), pairs=_pairs(app))
     world.pools["client_id"] = [*spare_clients, "cx_no_such_client"]
     yield world
     with app.app_context():

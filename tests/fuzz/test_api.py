@@ -80,7 +80,17 @@ def flatmap_path_parameters(context, path_parameters):
     for name, value in path_parameters.items():
         pool = _pool(path, name)
         choices[name] = st.one_of(st.just(value), st.sampled_from(pool)) if pool else st.just(value)
-    return st.fixed_dictionaries(choices)
+    independent = st.fixed_dictionaries(choices)
+    # A note or attachment id alone rarely meets its own case: a third of the time, aim
+    # at a real (case, item) pair, so reads and downloads of real items get fuzzed too.
+    for item in ("note_id", "attachment_id"):
+        pairs = _WORLD["world"].pairs.get(item)
+        if pairs and {"case_id", item} <= set(path_parameters):
+            paired = st.sampled_from(pairs).map(
+                lambda pair, item=item: {**path_parameters, "case_id": pair[0], item: pair[1]}
+            )
+            return st.one_of(independent, independent, paired)
+    return independent
 
 
 @schema.hook
