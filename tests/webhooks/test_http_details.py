@@ -116,3 +116,24 @@ def test_a_410_that_disables_an_endpoint_sets_failing_since(hooks, pinged):
     assert row.failing_since == at
     shown = hooks.acme.api.get(f"{BASE}/endpoints/{endpoint['id']}").json
     assert shown["failing_since"] is not None
+
+
+def test_recover_keeps_counting_attempts_too(hooks, pinged, config_value):
+    server, endpoint, ping = pinged
+    config_value("WEBHOOK_RETRY_SCHEDULE", [60])
+    server.answer(500)
+    at = now()
+    for seconds in (0, 1000):
+        deliver(at + timedelta(seconds=seconds))
+    (row,) = deliveries(id=ping["id"])
+    assert (row.status, row.attempts) == ("failed", 2)
+
+    response = hooks.acme.api.post(
+        f"{BASE}/endpoints/{endpoint['id']}/recover",
+        json={"since": (at - timedelta(hours=1)).isoformat()},
+    )
+
+    assert response.status_code == 202, response.get_data(as_text=True)
+    assert response.json == {"requeued": 1}
+    (row,) = deliveries(id=ping["id"])
+    assert (row.status, row.attempts, row.attempts_since_requeue) == ("pending", 2, 0)
