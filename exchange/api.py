@@ -27,8 +27,9 @@ BODY_METHODS = frozenset({"post", "put", "patch"})
 def problem_statuses(path: str, method: str, operation: dict) -> set[int]:
     """The error statuses an API operation can answer with, and why each one:
 
-    - 400: a NUL character anywhere in the request, or a body that is not valid JSON
-      (``api_support.check_api_body``), on every operation;
+    - 400: a NUL character anywhere in the request, or a body that is not valid JSON,
+      holds a lone surrogate or is nested too deep (``api_support.check_api_body``), on
+      every operation;
     - 401 and 403: every operation needs a caller (``requires``); 403 for a missing scope
       or a suspended member;
     - 404: an id or slug in the path that names nothing the caller may see;

@@ -4,6 +4,7 @@ and JSON answers built without a response schema."""
 from __future__ import annotations
 
 import json
+import re
 from copy import deepcopy
 from http import HTTPStatus
 
@@ -129,23 +130,72 @@ def check_api_body() -> None:
             body = request.get_json()
         except WerkzeugBadRequest as exc:
             raise BadRequest("The request body is not valid JSON.", code="malformed_json") from exc
-        _refuse_nul(body)
+        except RecursionError as exc:
+            # The decoder recurses per level; thousands of [ or { exhaust Python's stack.
+            raise _too_deep() from exc
+        _check_json(body)
+
+
+# Far deeper than any body of the API (a process version is four levels), and shallow
+# enough that no recursive code after this check (schemas, dumps) can run out of stack.
+MAX_JSON_DEPTH = 32
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _too_deep() -> BadRequest:
+    return BadRequest(
+        f"The request body is nested too deep (more than {MAX_JSON_DEPTH} levels).",
+        code="malformed_json",
+    )
+
+
+def _check_json(body) -> None:
+    """Walk the decoded body without recursion: refuse nesting past ``MAX_JSON_DEPTH``,
+    lone surrogates (``"\\ud800"`` is valid JSON but no Unicode text: no database can
+    store it, and UTF-8 cannot encode it) and NUL characters, in keys and values."""
+    stack = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            _check_text(value)
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise _too_deep()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(key)
+                stack.append((item, depth + 1))
+        else:
+            stack.extend((item, depth + 1) for item in value)
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise _nul()
+    if _SURROGATE.search(text):
+        raise BadRequest(
+            "The request body holds a lone surrogate escape (such as \\ud800): JSON text "
+            "must be valid Unicode; escape characters outside the BMP as a surrogate pair.",
+            code="malformed_json",
+        )
 
 
 def _has_nul(value) -> bool:
     if isinstance(value, str):
         return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(map(_has_nul, value))
     if isinstance(value, MultiDict):
         return any(_has_nul(k) or _has_nul(v) for k, v in value.items(multi=True))
     return False
+
+
+def _nul() -> BadRequest:
+    return BadRequest("Text in the request may not contain the NUL character (U+0000).")
 
 
 def _refuse_nul(*values) -> None:
     """PostgreSQL text cannot hold U+0000 (a query with one fails, a 500) and SQLite would
     store it; refuse it on every database, in the path, query, form or JSON body."""
     if any(map(_has_nul, values)):
-        raise BadRequest("Text in the request may not contain the NUL character (U+0000).")
+        raise _nul()

@@ -7,7 +7,7 @@ import os
 from datetime import timedelta
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.oauth2.rfc6749 import InvalidScopeError
+from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -59,8 +59,21 @@ class ClientCredentials(ClientCredentialsGrant):
 
 
 class Revocation(RevocationEndpoint):
+    """RFC 7009 as written, where authlib is stricter: a ``token_type_hint`` never stops
+    the search (§2.1; the exchange has only access tokens, so any hint is ignored), and
+    another client's token is answered like an unknown one, 200 and left valid (§2.2),
+    which also tells the caller nothing about it."""
+
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
     SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def authenticate_token(self, request, client):
+        if "token" not in request.form:
+            raise InvalidRequestError()
+        token = self.query_token(request.form["token"], None)
+        if token is None or not token.check_client(client):
+            return None
+        return token
 
     def query_token(self, token_string, token_type_hint):
         return db.session.scalar(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request, send_file, url_for
+from flask import request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -18,6 +18,7 @@ from exchange.api_support import (
 from exchange.auth.actor import current_actor, requires
 from exchange.cases import service
 from exchange.cases.documents import case_json
+from exchange.cases.downloads import send_attachment
 from exchange.cases.schemas import (
     AcceptIn,
     AnswerIn,
@@ -204,6 +205,16 @@ class Notes(MethodView):
             )
 
 
+@blp.route("/cases/<int:case_id>/notes/<int:note_id>")
+class NoteItem(MethodView):
+    @blp.response(200, NoteOut)
+    @requires("cases:read")
+    def get(self, case_id, note_id):
+        """One note (a tombstone once redacted). Notes are append-only: no PUT, PATCH or
+        DELETE (405); redact one instead."""
+        return service.get_note(actor=current_actor(), case_id=case_id, note_id=note_id)
+
+
 @blp.route("/cases/<int:case_id>/notes/<int:note_id>/redact")
 class NoteRedaction(MethodView):
     @blp.response(200, NoteOut)
@@ -263,6 +274,18 @@ class Attachments(MethodView):
             )
 
 
+@blp.route("/cases/<int:case_id>/attachments/<int:attachment_id>")
+class AttachmentItem(MethodView):
+    @blp.response(200, AttachmentOut)
+    @requires("cases:read")
+    def get(self, case_id, attachment_id):
+        """One attachment's details (its bytes are at `.../content`); no PUT, PATCH or
+        DELETE (405)."""
+        return service.get_attachment(
+            actor=current_actor(), case_id=case_id, attachment_id=attachment_id
+        )
+
+
 @blp.route("/cases/<int:case_id>/attachments/<int:attachment_id>/content")
 class AttachmentContent(MethodView):
     @blp.response(200)
@@ -272,17 +295,12 @@ class AttachmentContent(MethodView):
         attachment = service.get_attachment(
             actor=current_actor(), case_id=case_id, attachment_id=attachment_id
         )
-        response = send_file(
+        return send_attachment(
             service.open_attachment(attachment),
-            as_attachment=True,
-            download_name=attachment.filename,
-            mimetype=attachment.content_type,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
             etag=attachment.sha256,
-            max_age=0,
         )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
 
 
 @blp.route("/cases/<int:case_id>/events")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 
 from flask import (
@@ -19,7 +20,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -30,6 +30,7 @@ from exchange.auth.actor import actor_for_user
 from exchange.cases import service
 from exchange.cases.api import ACTIONS
 from exchange.cases.documents import case_document
+from exchange.cases.downloads import send_attachment
 from exchange.cases.schemas import CaseIn, CaseListArgs
 from exchange.cases.service import reports
 from exchange.db import transaction
@@ -311,7 +312,7 @@ def upload(case_id):
         )
     try:
         with transaction():
-            service.add_attachment(
+            attachment = service.add_attachment(
                 actor=_actor(),
                 case_id=case_id,
                 stream=upload.stream,
@@ -320,7 +321,7 @@ def upload(case_id):
             )
     except Problem as problem:
         return _failed(case_id, "attachment", problem)
-    flash(f"{upload.filename} attached.")
+    flash(f"{attachment.filename} attached.")
     return redirect(url_for("cases.show", case_id=case_id), 303)
 
 
@@ -330,26 +331,40 @@ def download(case_id, attachment_id):
     attachment = service.get_attachment(
         actor=_actor(), case_id=case_id, attachment_id=attachment_id
     )
-    response = send_file(
+    return send_attachment(
         service.open_attachment(attachment),
-        as_attachment=True,
-        download_name=attachment.filename,
-        mimetype=attachment.content_type,
-        max_age=0,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+        etag=attachment.sha256,
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 # -- reports ------------------------------------------------------------------------
 
 
-def _report_args():
-    today = clock.now()
-    year = request.args.get("year", type=int) or today.year
-    if not 2000 <= year <= 2100:
+# Reports cover these years; a year outside (or month 0, 13) is a 422, never a date
+# Python cannot build (year 0 or 10000 was a 500).
+_REPORT_YEARS = range(2000, 2101)
+_YEAR = re.compile(r"[0-9]{4}")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def _report_year(raw: str) -> int:
+    if not _YEAR.fullmatch(raw) or int(raw) not in _REPORT_YEARS:
         raise ValidationFailed(errors={"year": ["Choose a year between 2000 and 2100."]})
+    return int(raw)
+
+
+def _report_month(raw: str) -> tuple[int, int]:
+    match = _MONTH.fullmatch(raw)
+    if not match or int(match[1]) not in _REPORT_YEARS or not 1 <= int(match[2]) <= 12:
+        raise ValidationFailed(errors={"month": ["Use YYYY-MM (a year from 2000 to 2100)."]})
+    return int(match[1]), int(match[2])
+
+
+def _report_args():
+    raw = request.args.get("year", "")
+    year = _report_year(raw) if raw else clock.now().year
     partner = None
     if request.args.get("partner"):
         partner = members.get_member(slug=request.args["partner"])
@@ -434,12 +449,7 @@ def review():
     """A printable monthly service review with one partner."""
     actor = _actor()
     raw = request.args.get("month", "")
-    try:
-        year, month = (int(x) for x in raw.split("-"))
-        if not 1 <= month <= 12:
-            raise ValueError
-    except ValueError as exc:
-        raise ValidationFailed(errors={"month": ["Use YYYY-MM."]}) from exc
+    year, month = _report_month(raw)
     if not request.args.get("partner"):
         raise ValidationFailed(errors={"partner": ["Choose the partner to review."]})
     partner = members.get_member(slug=request.args["partner"])

@@ -53,6 +53,16 @@ def _security_headers(response):
     return response
 
 
+def _no_store(response):
+    """Pages and API answers show customer data (cases, people, reports): no proxy or
+    browser cache may keep them (a shared machine's back button after sign-out, a disk
+    cache). An answer that set its own Cache-Control (static files, downloads, the
+    OAuth2 endpoints) keeps it."""
+    if "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def is_development(app: Flask) -> bool:
     """Development means the exchange is reached over plain http on this machine
     (``make run``: BASE_URL http://127.0.0.1:8000). Anything else is a deployment."""
@@ -197,5 +207,6 @@ def init_security(app: Flask) -> None:
         # the N-th from the right in X-Forwarded-For.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
     app.after_request(_security_headers)
+    app.after_request(_no_store)
     _init_limiter(app)
     _install_log_redaction()

@@ -1,5 +1,6 @@
 """REST endpoints for webhook endpoints, their delivery log, replay and pings."""
 
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -17,8 +18,10 @@ from exchange.webhooks.schemas import (
     EndpointPatchIn,
     EndpointSecretOut,
     EventTypeOut,
+    PingIn,
     RecoverIn,
     RecoverOut,
+    RetryIn,
     RotateIn,
 )
 
@@ -60,7 +63,8 @@ class Endpoints(MethodView):
         """Register an endpoint; the answer holds its signing secret, shown this once."""
         with transaction():
             endpoint, secret = service.create_endpoint(actor=current_actor(), **data)
-            return _with_secret(endpoint, secret)
+            location = url_for("webhooks_api.EndpointItem", endpoint_id=endpoint.id)
+            return _with_secret(endpoint, secret), 201, {"Location": location}
 
 
 @blp.route("/endpoints/<int:endpoint_id>")
@@ -108,9 +112,10 @@ class RotateSecret(MethodView):
 
 @blp.route("/endpoints/<int:endpoint_id>/ping")
 class Ping(MethodView):
+    @blp.arguments(PingIn, required=False)
     @blp.response(202, DeliveryOut)
     @requires("webhooks:manage")
-    def post(self, endpoint_id):
+    def post(self, _data, endpoint_id):
         """Queue a `ping` message to the endpoint."""
         actor = current_actor()
         with transaction():
@@ -159,10 +164,11 @@ class DeliveryItem(MethodView):
 
 @blp.route("/deliveries/<int:delivery_id>/retry")
 class RetryDelivery(MethodView):
+    @blp.arguments(RetryIn, required=False)
     @blp.response(202, DeliveryOut)
     @requires("webhooks:manage")
-    def post(self, delivery_id):
-        """Send a delivery again with the same `webhook-id`."""
+    def post(self, _data, delivery_id):
+        """Send a delivery again with the same `webhook-id`, on a fresh retry schedule."""
         actor = current_actor()
         with transaction():
             delivery = service.get_delivery(actor=actor, delivery_id=delivery_id)

@@ -162,6 +162,7 @@ def record(delivery: Delivery, result: Result, now: datetime, rng=random) -> Non
     """Store the attempt and decide what comes next for the delivery and its endpoint."""
     endpoint = delivery.endpoint
     delivery.attempts += 1
+    delivery.attempts_since_requeue += 1
     delivery.lease_until = None
     delivery.last_status_code = result.status_code
     delivery.last_error = result.error_class
@@ -180,12 +181,17 @@ def record(delivery: Delivery, result: Result, now: datetime, rng=random) -> Non
     elif result.status_code == 410:
         delivery.status = DeliveryStatus.failed
         delivery.next_attempt_at = None
+        # A 410 is a failure too: the endpoint fails from now (or from earlier).
+        endpoint.failing_since = endpoint.failing_since or now
         # Several deliveries of one round can meet the 410: disable (and tell) once.
         if endpoint.enabled:
             _disable(endpoint, "The receiver answered 410 Gone.", now)
     else:
         delay = next_delay(
-            delivery.attempts, _retry_after(result.retry_after, now), rng, retry_schedule()
+            delivery.attempts_since_requeue,
+            _retry_after(result.retry_after, now),
+            rng,
+            retry_schedule(),
         )
         if delay is None:
             delivery.status = DeliveryStatus.failed

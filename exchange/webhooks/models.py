@@ -93,7 +93,11 @@ class Delivery(db.Model):
     sequence: Mapped[int | None]
     payload: Mapped[str] = mapped_column(Text)
     status: Mapped[DeliveryStatus] = mapped_column(String(20), default=DeliveryStatus.pending)
+    # Every attempt ever made; a manual retry or a recover keeps counting.
     attempts: Mapped[int] = mapped_column(default=0)
+    # The attempts since the delivery was last re-queued by hand: the retry schedule's
+    # position (a retry or recover starts a fresh schedule).
+    attempts_since_requeue: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)

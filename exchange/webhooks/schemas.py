@@ -49,6 +49,14 @@ class EndpointSecretOut(EndpointOut):
     secret = fields.Str(metadata={"description": "Shown once; keep it in your tracker."})
 
 
+class PingIn(Schema):
+    """No fields: send `{}` or no body at all; any field is refused (422)."""
+
+
+class RetryIn(Schema):
+    """No fields: send `{}` or no body at all; any field is refused (422)."""
+
+
 class RotateIn(Schema):
     grace_seconds = fields.Int(
         load_default=None,

@@ -364,8 +364,9 @@ def attempts_of(delivery: Delivery) -> list[DeliveryAttempt]:
 
 
 def _requeue(delivery: Delivery, now: datetime) -> None:
+    """Due now on a fresh retry schedule; ``attempts`` keeps counting every attempt."""
     delivery.status = DeliveryStatus.pending
-    delivery.attempts = 0
+    delivery.attempts_since_requeue = 0
     delivery.next_attempt_at = now
     delivery.lease_until = None
 

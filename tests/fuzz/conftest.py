@@ -11,6 +11,7 @@ import io
 import ipaddress
 import socket
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
@@ -91,6 +92,8 @@ class FuzzWorld:
     programs: dict[str, Program]
     # path parameter name -> values naming real rows of both members, and missing ones
     pools: dict[str, list] = field(default_factory=dict)
+    # item id name -> real (case id, item id) pairs
+    pairs: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
 
 def _program(app, member_slug: str, name: str) -> tuple[str, str]:
@@ -156,6 +159,7 @@ def _cases(http, programs: dict[str, Program]) -> None:
                 content_type="multipart/form-data",
             )
         )
+    _hostile_attachment(http, programs["acme"].headers, opened[0])
     # globex accepts acme's case, so actions on it meet another state than "open".
     _ok(
         http.post(
@@ -169,6 +173,31 @@ def _cases(http, programs: dict[str, Program]) -> None:
         ),
         200,
     )
+
+
+def _hostile_attachment(http, headers: dict, case_id: int) -> None:
+    """An attachment named with a line break, an escape and a bidi override (an RFC 5987
+    ``filename*``, so every character arrives), then stored back under its raw name, as
+    names were kept before uploads cleaned them: downloading it must still work."""
+    from exchange.cases.models import Attachment
+
+    boundary = "fuzz-boundary"
+    name = quote("bad\r\nname\x1b\u202e.txt", safe="")
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f"filename*=UTF-8''{name}\r\nContent-Type: text/plain\r\n\r\nbytes\r\n"
+        f"--{boundary}--\r\n"
+    )
+    attachment = _ok(
+        http.post(
+            f"/api/v1/cases/{case_id}/attachments",
+            headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+            data=body.encode(),
+        )
+    )
+    with http.application.app_context(), transaction():
+        stored = db.session.get(Attachment, attachment["id"])
+        stored.filename = 'bad\r\nname";\x1b\u202e.txt'
 
 
 def _endpoints(http, programs: dict[str, Program]) -> None:
@@ -251,6 +280,18 @@ def _pools(app) -> dict[str, list]:
     return pools
 
 
+def _pairs(app) -> dict[str, list[tuple[int, int]]]:
+    """Real (case id, item id) pairs, for paths naming both: independently drawn ids
+    rarely meet, and a note or attachment is only found under its own case."""
+    from exchange.cases.models import Attachment, Note
+
+    with app.app_context():
+        return {
+            name: [tuple(row) for row in db.session.execute(select(model.case_id, model.id))]
+            for name, model in (("note_id", Note), ("attachment_id", Attachment))
+        }
+
+
 @pytest.fixture(scope="session")
 def fuzz_world(fresh_database_url, tmp_path_factory, local_names_only) -> FuzzWorld:
     import flask_migrate
@@ -286,7 +327,7 @@ def fuzz_world(fresh_database_url, tmp_path_factory, local_names_only) -> FuzzWo
     _endpoints(http, programs)
     _community(http, programs)
     _second_version(http, programs)
-    world = FuzzWorld(app=app, programs=programs, pools=_pools(app))
+    world = FuzzWorld(app=app, programs=programs, pools=_pools(app), pairs=_pairs(app))
     world.pools["client_id"] = [*spare_clients, "cx_no_such_client"]
     yield world
     with app.app_context():

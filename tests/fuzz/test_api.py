@@ -1,7 +1,8 @@
 """Property-based fuzzing of the REST API against its own OpenAPI document.
 
 Every operation of /api/v1/openapi.json is called by schemathesis, as programs of two
-members (acme and globex) holding every scope, with valid and invalid data, against a
+members (acme and globex) holding every scope, with valid and invalid data (including
+lone surrogates, deep nesting and control characters, tests/fuzz/hostile.py), against a
 real database where path ids name real rows of both members as well as missing ones.
 Each answer must be no server error and match the document: status code, content
 type, headers and body schema. The seed is fixed and the examples per operation are
@@ -28,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 
 from exchange import create_app
 from tests.fuzz.conftest import FUZZ_MEMBERS
+from tests.fuzz.hostile import hostile_body, hostile_text
 
 pytestmark = pytest.mark.fuzz
 
@@ -78,7 +80,17 @@ def flatmap_path_parameters(context, path_parameters):
     for name, value in path_parameters.items():
         pool = _pool(path, name)
         choices[name] = st.one_of(st.just(value), st.sampled_from(pool)) if pool else st.just(value)
-    return st.fixed_dictionaries(choices)
+    independent = st.fixed_dictionaries(choices)
+    # A note or attachment id alone rarely meets its own case: a third of the time, aim
+    # at a real (case, item) pair, so reads and downloads of real items get fuzzed too.
+    for item in ("note_id", "attachment_id"):
+        pairs = _WORLD["world"].pairs.get(item)
+        if pairs and {"case_id", item} <= set(path_parameters):
+            paired = st.sampled_from(pairs).map(
+                lambda pair, item=item: {**path_parameters, "case_id": pair[0], item: pair[1]}
+            )
+            return st.one_of(independent, independent, paired)
+    return independent
 
 
 @schema.hook
@@ -110,6 +122,28 @@ def map_body(context, body):
         except ValueError:
             pass
     return body
+
+
+@schema.hook("flatmap_body")
+def spoil_body(context, body):
+    """Part of the JSON bodies carry a lone surrogate, a control character or nesting far
+    too deep (tests/fuzz/hostile.py): a 4xx each, never a server error."""
+    content = context.operation.definition.raw.get("requestBody", {}).get("content", {})
+    if set(content) != {"application/json"} or not isinstance(body, dict | list):
+        return st.just(body)
+    return hostile_body(body)
+
+
+@schema.hook("flatmap_query")
+def spoil_query(context, query):
+    """Part of the query strings carry a control character."""
+    return hostile_text(query)
+
+
+@schema.hook("flatmap_path_parameters")
+def spoil_path_parameters(context, path_parameters):
+    """Part of the path parameters carry a control character."""
+    return hostile_text(path_parameters)
 
 
 @pytest.fixture()

@@ -17,6 +17,18 @@ def test_every_pool_names_real_rows_and_a_missing_one(fuzz_world):
         assert values[-1] in (MISSING_ID, MISSING_SLUG, "cx_no_such_client"), name
 
 
+def test_item_pairs_name_real_items_of_their_own_case(fuzz_world):
+    from exchange.cases.models import Attachment, Note
+    from exchange.db import db
+
+    models = {"note_id": Note, "attachment_id": Attachment}
+    with fuzz_world.app.app_context():
+        for name, pairs in fuzz_world.pairs.items():
+            assert len(pairs) >= 2, name  # one on each member's case at least
+            for case_id, item_id in pairs:
+                assert db.session.get(models[name], item_id).case_id == case_id
+
+
 def test_both_programs_act_for_their_own_member_with_every_scope(fuzz_world):
     http = fuzz_world.app.test_client()
     for slug in FUZZ_MEMBERS:

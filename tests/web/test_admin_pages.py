@@ -1021,7 +1021,7 @@ def test_webhook_endpoint_create_edit_rotate_ping_log_retry_recover(
     [delivery] = webhooks.list_deliveries(actor=actor, endpoint=endpoint).items
     with transaction():
         delivery.status = "failed"
-        delivery.attempts = 8
+        delivery.attempts = delivery.attempts_since_requeue = 8
         delivery.last_error = "connection refused"
     failed_log = _text(client.get(f"{url}?status=failed"))
     assert f'id="delivery-{delivery.id}"' in failed_log and "connection refused" in failed_log
@@ -1033,7 +1033,12 @@ def test_webhook_endpoint_create_edit_rotate_ping_log_retry_recover(
     )
     assert retried.status_code == 302 and "status=failed" in retried.headers["Location"]
     db_session.refresh(delivery)
-    assert delivery.status == "pending" and delivery.attempts == 0
+    # A fresh retry schedule, and every attempt still counted.
+    assert (delivery.status, delivery.attempts_since_requeue, delivery.attempts) == (
+        "pending",
+        0,
+        8,
+    )
 
     # Recover since a date (in the viewer's time zone).
     with transaction():

@@ -64,14 +64,15 @@ def etag(case: Case) -> str:
 
 
 def check_if_match(case: Case, if_match: str | None) -> None:
-    """``If-Match`` with the case's ETag (or ``*``); a stale one is a 412."""
+    """``If-Match`` with the case's ETag (or ``*``); a stale one is a 412. The comparison
+    is strong (RFC 9110 §13.1.1): a weak tag (``W/"..."``) matches nothing."""
     if if_match is None:
         return
     tags = [t.strip() for t in if_match.split(",")]
     if "*" in tags:
         return
     wanted = etag(case)
-    if not any(t.removeprefix("W/") == wanted for t in tags):
+    if wanted not in tags:
         raise PreconditionFailed(
             f"The case changed since you read it (now {wanted}); fetch it and retry.",
             headers={"ETag": wanted},

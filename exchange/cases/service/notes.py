@@ -9,6 +9,7 @@ from typing import BinaryIO
 from flask import current_app
 from sqlalchemy import select
 
+from exchange.cases.downloads import clean_content_type, clean_filename
 from exchange.cases.models import Attachment, Note
 from exchange.cases.service.common import get_case, prepare, record
 from exchange.cases.storage import StoreFailed, TooLarge, blob_store
@@ -23,6 +24,14 @@ log = logging.getLogger(__name__)
 def list_notes(*, actor, case_id: int) -> list[Note]:
     case = get_case(actor=actor, case_id=case_id)
     return list(db.session.scalars(select(Note).where(Note.case_id == case.id).order_by(Note.id)))
+
+
+def get_note(*, actor, case_id: int, note_id: int) -> Note:
+    case = get_case(actor=actor, case_id=case_id)
+    note = get_by_id(Note, note_id)
+    if note is None or note.case_id != case.id:
+        raise NotFound(f"No note {note_id} on this case.")
+    return note
 
 
 def add_note(
@@ -107,7 +116,8 @@ def add_attachment(
     case, side, now = prepare(
         actor=actor, case_id=case_id, action="add-attachment", if_match=if_match, now=now
     )
-    filename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    # A name, not a path; control characters (a line break broke every download) become _.
+    filename = clean_filename((filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip())
     if not filename:
         raise ValidationFailed(errors={"file": ["The file needs a name."]})
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
@@ -127,7 +137,7 @@ def add_attachment(
         case=case,
         side=side,
         filename=filename[:255],
-        content_type=content_type or "application/octet-stream",
+        content_type=clean_content_type(content_type),
         size=size,
         sha256=sha,
         uploaded_by=actor.label,
