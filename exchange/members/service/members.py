@@ -165,8 +165,12 @@ def _changed(before: dict, after: dict) -> dict:
 
 def set_member_status(*, member: Member, status: str) -> Member:
     """Suspend or reinstate a member (the operator's act): a suspended member's users
-    cannot sign in and its programs' tokens are refused."""
+    cannot sign in and its programs' tokens are refused; their sessions end (they do not
+    come back with a reinstatement)."""
     member.status = MemberStatus(status)
+    if member.status == MemberStatus.suspended:
+        for user in member.users:
+            user.end_sessions()
     db.session.flush()
     return member
 
@@ -270,6 +274,9 @@ def update_user(*, actor, user: User, changes: dict) -> User:
     before = {key: getattr(user, key) for key in changes}
     for key, value in changes.items():
         setattr(user, key, value)
+    if before.get("active") and not user.active:
+        # Deactivation ends the person's sessions for good, not only while inactive.
+        user.end_sessions()
     # A member always keeps one active admin, or nobody could administer it again.
     others = (u for u in user.member.users if u.id != user.id)
     if was_admin and not _is_active_admin(user) and not any(map(_is_active_admin, others)):
