@@ -43,6 +43,7 @@ MEMBER_FIELDS = {
 }
 # What a member admin may change of their own member; tier and status are the operator's.
 ADMIN_MEMBER_FIELDS = MEMBER_FIELDS - {"tier", "status"}
+ADDRESS_UNUSABLE = "This address cannot be used; choose another one."
 USER_SELF_FIELDS = {"name", "phone", "time_zone", "notifications"}
 USER_ADMIN_FIELDS = USER_SELF_FIELDS | {"roles", "active"}
 
@@ -224,10 +225,15 @@ def create_user(
     if actor is not None:
         require_admin_of(actor, member)
     email = email.strip().lower()
-    if find_user_by_email(email=email) is not None:
+    existing = find_user_by_email(email=email)
+    if existing is not None and existing.member_id == member.id:
         raise AlreadyExists(
             f"A user with e-mail {email!r} exists already.", errors={"email": ["Already in use."]}
         )
+    if existing is not None:
+        # A person of another member: say nothing of them, not even that they exist
+        # (docs/security.md); the same words as any other address that cannot be used.
+        raise ValidationFailed(errors={"email": [ADDRESS_UNUSABLE]})
     _check_time_zone(time_zone)
     user = User(
         member=member,
