@@ -27,7 +27,7 @@ from marshmallow import ValidationError, fields, validate
 
 LINE_MESSAGE = "Use one line of text, without line breaks, tabs or other control characters."
 VISIBLE_MESSAGE = "Write some text: spaces or invisible characters alone do not count."
-EMAIL_MESSAGE = "Not a valid e-mail address: give one address such as name@example.com."
+EMAIL_MESSAGE = "Not a valid email address."
 
 # C0 (tab, line feed, carriage return among them), DEL, C1 (NEL among them), and the
 # Unicode line and paragraph separators.

@@ -9,7 +9,7 @@ import secrets
 
 from sqlalchemy import select
 
-from exchange import clock
+from exchange import clock, text
 from exchange.auth import passwords
 from exchange.auth.models import OAuthClient, OAuthToken, digest
 from exchange.auth.scopes import SCOPES, parse_scopes
@@ -52,6 +52,9 @@ def create_client(*, member: Member, name: str, scopes, actor=None) -> tuple[OAu
         members.require_admin_of(actor, member)
     if not name or not name.strip():
         raise ValidationFailed(errors={"name": ["Give the client a name."]})
+    problem = text.line_problem(name) or text.visible_problem(name)
+    if problem:
+        raise ValidationFailed(errors={"name": [problem]})
     secret = secrets.token_urlsafe(32)
     client = OAuthClient(
         client_id="cx_" + secrets.token_urlsafe(18),

@@ -11,6 +11,7 @@ import re
 
 from sqlalchemy import String, bindparam, func, or_, select
 
+from exchange import text
 from exchange.auth import passwords
 from exchange.db import db, get_by_id
 from exchange.errors import AlreadyExists, Conflict, Forbidden, NotFound, ValidationFailed
@@ -55,6 +56,21 @@ def _time_zones() -> set[str]:
 def _check_time_zone(value: str) -> None:
     if value not in _time_zones():
         raise ValidationFailed(errors={"time_zone": [f"Unknown IANA time zone {value!r}."]})
+
+
+def _check_texts(**values) -> None:
+    """A person's or member's one-line fields, with the rules of every entrance
+    (exchange/text.py): here too, for the pages and the CLI that call without a schema."""
+    errors: dict[str, list[str]] = {}
+    for field, value in values.items():
+        if field == "email":
+            text.check(errors, field, text.email_problem(value))
+        elif field == "name":
+            text.check(errors, field, text.line_problem(value) or text.visible_problem(value))
+        else:
+            text.check(errors, field, text.line_problem(value))
+    if errors:
+        raise ValidationFailed(errors=errors)
 
 
 def _check_roles(roles) -> list[str]:
@@ -127,6 +143,7 @@ def create_member(*, slug: str, name: str, tier: str = MemberTier.standard, **fi
         )
     if db.session.scalar(select(Member.id).where(Member.slug == slug)):
         raise AlreadyExists(f"A member {slug!r} exists already.")
+    _check_texts(name=name)
     if tier not in MemberTier.__members__:
         raise ValidationFailed(errors={"tier": [f"One of: {', '.join(MemberTier)}."]})
     unknown = set(fields) - MEMBER_FIELDS
@@ -224,7 +241,8 @@ def create_user(
     ``invited`` says an invitation mail goes with it (for the audit log)."""
     if actor is not None:
         require_admin_of(actor, member)
-    email = email.strip().lower()
+    email = (email or "").strip().lower()
+    _check_texts(email=email, name=name, phone=phone)
     existing = find_user_by_email(email=email)
     if existing is not None and existing.member_id == member.id:
         raise AlreadyExists(
@@ -262,6 +280,7 @@ def update_user(*, actor, user: User, changes: dict) -> User:
         require_admin_of(actor, user.member)
     for key in set(changes) - USER_ADMIN_FIELDS:
         raise ValidationFailed(errors={key: ["Not changeable here."]})
+    _check_texts(**{key: changes[key] for key in ("name", "phone") if key in changes})
     if "time_zone" in changes:
         _check_time_zone(changes["time_zone"])
     if "roles" in changes:
