@@ -4,13 +4,18 @@ made of the person's own e-mail address or name.
 ``problems(...)`` is checked wherever a password is set (invitation link, admin page,
 API, ``exchange create-user``); the member service turns its answers into a 422 on the
 ``password`` field. This module imports nothing of ours, so any package may use it.
+
+``hash_password`` and ``verify`` are the only places a password hash is made or checked;
+``verify`` does the same hash work when there is no hash to check (see its docstring).
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 
 from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
 
 # Passwords at least 12 characters long that appear near the top of public leaked-
 # password lists (shorter ones already fail the length rule), plus obvious patterns.
@@ -79,3 +84,31 @@ def problems(password: str, *, email: str = "", name: str = "") -> list[str]:
     if plain and any(len(part) >= 4 and part in plain for part in own):
         found.append("Do not use your e-mail address or name in your password.")
     return found
+
+
+def _method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=_method())
+
+
+_dummy_hashes: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password with the configured method (made once per method)."""
+    method = _method()
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash(secrets.token_urlsafe(24), method=method)
+    return _dummy_hashes[method]
+
+
+def verify(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``password_hash``. Without a hash (no account, no
+    password chosen yet) it checks a dummy hash of the configured method and answers
+    False: the same work either way, so the time of a failed sign-in does not tell
+    whether the account exists."""
+    matches = check_password_hash(password_hash or _dummy_hash(), password)
+    return bool(password_hash) and matches

@@ -3,10 +3,11 @@
 from marshmallow import Schema, fields, validate
 
 from exchange.auth.scopes import SCOPES
+from exchange.text import Line
 
 
 class ClientIn(Schema):
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    name = Line(required=True, min=1, max=200)
     scopes = fields.List(
         fields.Str(validate=validate.OneOf(list(SCOPES))),
         required=True,

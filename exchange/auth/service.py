@@ -9,7 +9,8 @@ import secrets
 
 from sqlalchemy import select
 
-from exchange import clock
+from exchange import clock, text
+from exchange.auth import passwords
 from exchange.auth.models import OAuthClient, OAuthToken, digest
 from exchange.auth.scopes import SCOPES, parse_scopes
 from exchange.auth.signals import client_created, client_revoked
@@ -26,7 +27,10 @@ def authenticate(*, email: str, password: str) -> User | None:
     account, so the login form reveals nothing about who has an account.
     """
     user = members.find_user_by_email(email=email)
-    if user is None or not user.check_password(password) or not user.is_active:
+    # One hash check in every case, before anything else is decided: an unknown address
+    # is checked against a dummy hash, so it takes as long as a known one.
+    matches = passwords.verify(user.password_hash if user is not None else None, password)
+    if user is None or not matches or not user.is_active:
         return None
     user.last_login_at = clock.now()
     return user
@@ -48,6 +52,9 @@ def create_client(*, member: Member, name: str, scopes, actor=None) -> tuple[OAu
         members.require_admin_of(actor, member)
     if not name or not name.strip():
         raise ValidationFailed(errors={"name": ["Give the client a name."]})
+    problem = text.line_problem(name) or text.visible_problem(name)
+    if problem:
+        raise ValidationFailed(errors={"name": [problem]})
     secret = secrets.token_urlsafe(32)
     client = OAuthClient(
         client_id="cx_" + secrets.token_urlsafe(18),

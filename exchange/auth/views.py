@@ -5,17 +5,17 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import InsecureTransportError
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from exchange.auth import service
 from exchange.auth.oauth import authorization_server
-from exchange.db import db, transaction
+from exchange.auth.sessions import start_session, user_of_session
+from exchange.db import transaction
 from exchange.extensions import csrf, login_manager
-from exchange.members.models import User
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 login_manager.login_view = "auth.login"
@@ -48,7 +48,7 @@ def login():
         with transaction():
             user = service.authenticate(email=form.email.data, password=form.password.data)
         if user is not None:
-            login_user(user)
+            start_session(user)
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append("E-mail or password is wrong, or the account is inactive.")
     status = 422 if form.errors else 200
@@ -58,7 +58,12 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # Server-side: the cookie of this session (and any copy of it) stops working, and
+    # so do the person's other sessions.
+    with transaction():
+        current_user._get_current_object().end_sessions()
     logout_user()
+    session.clear()
     flash("You are signed out.")
     return redirect(url_for("auth.login"))
 
@@ -86,7 +91,5 @@ def revoke_token():
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    # A deactivated user, or one of a suspended member, is signed out at the next request.
-    return user if user is not None and user.is_active else None
+def _load_user(session_id: str):
+    return user_of_session(session_id)

@@ -4,34 +4,37 @@ from marshmallow import Schema, fields, validate
 
 from exchange.cases.models import CaseStatus
 from exchange.schemas import ListArgs, page_schema
+from exchange.text import Email, Line, Text, single_line, visible
 
-TEXT = validate.Length(min=1, max=10_000)
-REFERENCE = validate.Length(min=1, max=100)
+# Mandatory texts need visible text; single-line fields refuse control characters
+# (exchange/text.py: the same rules on every entrance).
+TEXT = [validate.Length(min=1, max=10_000), visible]
+REFERENCE = [validate.Length(min=1, max=100), single_line, visible]
 
 
 class CustomerIn(Schema):
-    company = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    contact_name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    contact_email = fields.Email(required=True)
-    contact_phone = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=50))
+    company = Line(required=True, min=1, max=200)
+    contact_name = Line(required=True, min=1, max=200)
+    contact_email = Email(required=True)
+    contact_phone = Line(load_default=None, allow_none=True, max=50)
 
 
 class CaseProductIn(Schema):
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    version = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=50))
+    name = Line(required=True, min=1, max=200)
+    version = Line(load_default=None, allow_none=True, max=50)
 
 
 class CaseIn(Schema):
     receiver = fields.Str(required=True, validate=validate.Length(min=1, max=40))
     process = fields.Int(load_default=None, allow_none=True)
     severity = fields.Str(required=True, validate=validate.Length(min=1, max=40))
-    summary = fields.Str(required=True, validate=validate.Length(min=1, max=300))
-    description = fields.Str(required=True, validate=TEXT)
+    summary = Line(required=True, min=1, max=300)
+    description = Text(required=True, max=10_000)
     customer = fields.Nested(CustomerIn, required=True)
     product = fields.Nested(CaseProductIn, load_default=None, allow_none=True)
     intake = fields.Dict(keys=fields.Str(), load_default=dict)
     submitter_reference = fields.Str(load_default=None, allow_none=True, validate=REFERENCE)
-    engineer = fields.Email(
+    engineer = Email(
         load_default=None,
         allow_none=True,
         metadata={"description": "Default: the signed-in person."},
@@ -136,7 +139,7 @@ class CasePatchIn(Schema):
 
 class AcceptIn(Schema):
     receiver_reference = fields.Str(load_default=None, allow_none=True, validate=REFERENCE)
-    engineer = fields.Email(load_default=None, allow_none=True)
+    engineer = Email(load_default=None, allow_none=True)
     next_steps = fields.Str(load_default=None, allow_none=True, validate=TEXT)
 
 
@@ -149,7 +152,7 @@ class AnswerIn(Schema):
 
 
 class RejectIn(Schema):
-    reason = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    reason = Line(required=True, min=1, max=40)
     explanation = fields.Str(required=True, validate=TEXT)
 
 
@@ -170,11 +173,11 @@ class ReasonIn(Schema):
 
 
 class AssignIn(Schema):
-    engineer = fields.Email(required=True)
+    engineer = Email(required=True)
 
 
 class SeverityChangeIn(Schema):
-    severity = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    severity = Line(required=True, min=1, max=40)
     business_impact = fields.Str(required=True, validate=TEXT)
 
 

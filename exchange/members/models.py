@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from exchange import clock
+from exchange.auth import passwords
 from exchange.db import db
 
 
@@ -106,6 +105,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     last_login_at: Mapped[datetime | None]
+    # Kept in the session at sign-in and checked on every request (exchange/auth/views.py):
+    # moving it on ends every session of the person, copies of the cookie included.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     member: Mapped[Member] = relationship(back_populates="users")
 
@@ -122,12 +124,21 @@ class User(UserMixin, db.Model):
     def has_role(self, role: Role | str) -> bool:
         return str(role) in self.roles
 
+    def get_id(self) -> str:
+        """What flask-login keeps in the session: the id and the session generation."""
+        return f"{self.id}.{self.session_generation or 0}"
+
+    def end_sessions(self) -> None:
+        """Sign the person out everywhere: every session made before now stops working."""
+        self.session_generation = (self.session_generation or 0) + 1
+
     def set_password(self, password: str) -> None:
-        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
-        self.password_hash = generate_password_hash(password, method=method)
+        """A new password also ends every session made with the old one."""
+        self.password_hash = passwords.hash_password(password)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        return passwords.verify(self.password_hash, password)
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"

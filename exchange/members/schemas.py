@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from exchange.members.models import NOTIFICATION_DEFAULTS, MemberTier, Role
 from exchange.schemas import ListArgs, page_schema, patch_schema
+from exchange.text import Email, Line
 
 ROLE_CHOICES = [r.value for r in Role]
 
@@ -38,13 +39,13 @@ class MemberSearchArgs(ListArgs):
 
 
 class MemberPatchIn(Schema):
-    name = fields.Str(validate=validate.Length(min=1, max=200))
+    name = Line(min=1, max=200)
     description = fields.Str(validate=validate.Length(max=5000))
     website = fields.Url(allow_none=True, schemes={"http", "https"})
-    email_domains = fields.List(fields.Str(validate=validate.Length(min=3, max=253)))
-    support_contact_name = fields.Str(allow_none=True, validate=validate.Length(max=200))
-    support_contact_email = fields.Email(allow_none=True)
-    support_contact_phone = fields.Str(allow_none=True, validate=validate.Length(max=50))
+    email_domains = fields.List(Line(min=3, max=253))
+    support_contact_name = Line(allow_none=True, max=200)
+    support_contact_email = Email(allow_none=True)
+    support_contact_phone = Line(allow_none=True, max=50)
 
 
 class MemberRefOut(Schema):
@@ -70,10 +71,10 @@ class UserOut(Schema):
 
 
 class UserIn(Schema):
-    email = fields.Email(required=True)
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    phone = fields.Str(allow_none=True, validate=validate.Length(max=50))
-    time_zone = fields.Str(load_default="UTC", validate=validate.Length(max=64))
+    email = Email(required=True)
+    name = Line(required=True, min=1, max=200)
+    phone = Line(allow_none=True, max=50)
+    time_zone = Line(load_default="UTC", max=64)
     roles = fields.List(fields.Str(validate=validate.OneOf(ROLE_CHOICES)), load_default=list)
     password = fields.Str(
         load_only=True,
@@ -86,9 +87,9 @@ class UserIn(Schema):
 
 
 class UserPatchIn(Schema):
-    name = fields.Str(validate=validate.Length(min=1, max=200))
-    phone = fields.Str(allow_none=True, validate=validate.Length(max=50))
-    time_zone = fields.Str(validate=validate.Length(max=64))
+    name = Line(min=1, max=200)
+    phone = Line(allow_none=True, max=50)
+    time_zone = Line(max=64)
     roles = fields.List(fields.Str(validate=validate.OneOf(ROLE_CHOICES)))
     active = fields.Bool()
     notifications = fields.Dict(
@@ -114,8 +115,8 @@ TIER_CHOICES = [t.value for t in MemberTier]
 
 
 class CommunityIn(Schema):
-    slug = fields.Str(required=True, validate=validate.Length(min=1, max=40))
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    slug = Line(required=True, min=1, max=40)
+    name = Line(required=True, min=1, max=200)
     description = fields.Str(load_default="", validate=validate.Length(max=2000))
 
 
@@ -137,23 +138,23 @@ class CommunityOut(Schema):
 
 
 class InvitationIn(Schema):
-    member = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    member = Line(required=True, min=1, max=40)
 
 
 class ProductVersionIn(Schema):
-    version = fields.Str(required=True, validate=validate.Length(min=1, max=50))
+    version = Line(required=True, min=1, max=50)
     release_date = fields.Date(load_default=None, allow_none=True)
     end_of_support_date = fields.Date(load_default=None, allow_none=True)
 
 
 class ProductIn(Schema):
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    name = Line(required=True, min=1, max=200)
     description = fields.Str(load_default="", validate=validate.Length(max=5000))
     versions = fields.List(fields.Nested(ProductVersionIn), load_default=list)
 
 
 class ProductPatchIn(Schema):
-    name = fields.Str(validate=validate.Length(min=1, max=200))
+    name = Line(min=1, max=200)
     description = fields.Str(validate=validate.Length(max=5000))
 
 

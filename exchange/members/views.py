@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -34,6 +34,7 @@ from exchange.auth import invitations
 from exchange.auth import service as auth_service
 from exchange.auth.actor import actor_for_user
 from exchange.auth.scopes import SCOPES
+from exchange.auth.sessions import start_session
 from exchange.db import transaction
 from exchange.errors import (
     NotFound,
@@ -405,7 +406,8 @@ def set_password(token):
         form, lambda: invitations.choose_password(token=token, password=form.password.data)
     )
     if ok:
-        login_user(user)
+        # The new password ended every session of the person; this one starts afresh.
+        start_session(user)
         flash("Your password is set and you are signed in. Welcome to the exchange.")
         return redirect(url_for("web.dashboard"))
     status = 422 if form.errors else 200

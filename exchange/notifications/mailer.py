@@ -1,6 +1,7 @@
 """Sending queued e-mail: over SMTP when ``MAIL_SMTP_HOST`` is set (STARTTLS or TLS,
 optional login), else as ``.eml`` files in the instance folder's ``mail`` directory.
-A failing server delays mail with retries and never holds up other work."""
+A failing server delays mail with retries and never holds up other work; a message that
+cannot be built at all fails on its own, and the rest of its round is sent."""
 
 from __future__ import annotations
 
@@ -96,35 +97,55 @@ def send_due(*, now: datetime, limit: int = 50) -> int:
             message.lease_until = now + LEASE
         ids = [m.id for m in due]
     use_smtp = bool(current_app.config.get("MAIL_SMTP_HOST"))
-    errors: dict[int, str | None] = {}
+    outcomes: dict[int, tuple[str | None, bool]] = {}
     for message_id in ids:
         # Sent outside any transaction (the lease keeps other workers off it): a slow
         # mail server must not hold SQLite's write lock, and with it every change.
-        message = db.session.get(Message, message_id)
-        error = None
-        try:
-            email = build(message, now)
-            _smtp_send(email) if use_smtp else _file_send(email, message)
-        except (OSError, smtplib.SMTPException) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            log.warning("mail %s to %s failed: %s", message.id, message.to_address, error)
-        errors[message_id] = error
+        # Whatever one message does, the loop goes on: an exception escaping here would
+        # leave this message and every later one of the round leased and unrecorded.
+        outcomes[message_id] = _attempt(db.session.get(Message, message_id), now, use_smtp)
     # The round's results in one transaction: on SQLite each transaction waits its turn
     # for the write lock behind the web workers, and fifty of them held up webhooks.
     with transaction():
         for message in db.session.scalars(select(Message).where(Message.id.in_(ids))):
-            _record(message, errors[message.id], now)
+            _record(message, *outcomes[message.id], now)
     return len(ids)
 
 
-def _record(message: Message, error: str | None, now: datetime) -> None:
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _attempt(message: Message, now: datetime, use_smtp: bool) -> tuple[str | None, bool]:
+    """Send one message: ``(error or None, permanent)``."""
+    try:
+        email = build(message, now)
+    except (ValueError, TypeError) as exc:
+        # The row itself cannot become a mail (a header with a line break, say): it
+        # would fail the same way on every retry, so it fails now, on its own.
+        error = _describe(exc)
+        log.error("mail %s cannot be built, marked failed: %s", message.id, error)
+        return error, True
+    try:
+        _smtp_send(email) if use_smtp else _file_send(email, message)
+    except (OSError, smtplib.SMTPException) as exc:
+        error = _describe(exc)
+        log.warning("mail %s to %s failed: %s", message.id, message.to_address, error)
+        return error, False
+    except Exception as exc:  # one message must never stop the round
+        log.exception("mail %s to %s failed unexpectedly", message.id, message.to_address)
+        return _describe(exc), False
+    return None, False
+
+
+def _record(message: Message, error: str | None, permanent: bool, now: datetime) -> None:
     message.attempts += 1
     message.lease_until = None
     message.last_error = error
     if error is None:
         message.status = MessageStatus.sent
         message.sent_at = now
-    elif message.attempts > len(RETRY_DELAYS):
+    elif permanent or message.attempts > len(RETRY_DELAYS):
         message.status = MessageStatus.failed
     else:
         delay = RETRY_DELAYS[message.attempts - 1] * random.uniform(0.9, 1.1)

@@ -16,6 +16,7 @@ from exchange.markdown import render_markdown
 from exchange.processes.defaults import DAYS, DEFAULT_REJECTION_REASONS
 from exchange.processes.models import ContactRole
 from exchange.schemas import patch_schema
+from exchange.text import Email, Line
 from exchange.zones import known_time_zones
 
 KEY = validate.Regexp(
@@ -56,7 +57,7 @@ def _duplicates(items: list, key: str, path: str) -> dict:
 
 class SeverityIn(Schema):
     key = fields.Str(required=True, validate=KEY)
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    name = Line(required=True, min=1, max=100)
     definition = fields.Str(load_default="", validate=validate.Length(max=2000))
     response_minutes = fields.Int(
         load_default=None,
@@ -77,10 +78,10 @@ class SeverityIn(Schema):
 
 class IntakeFieldIn(Schema):
     key = fields.Str(required=True, validate=KEY)
-    label = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    label = Line(required=True, min=1, max=200)
     type = fields.Str(required=True, validate=validate.OneOf(FIELD_TYPES))
     required = fields.Bool(load_default=False)
-    options = fields.List(fields.Str(validate=validate.Length(min=1, max=200)), load_default=list)
+    options = fields.List(Line(min=1, max=200), load_default=list)
     max_length = fields.Int(
         load_default=None, allow_none=True, validate=validate.Range(min=1, max=100_000)
     )
@@ -148,7 +149,7 @@ class CoverageIn(Schema):
 
 
 class TierIn(Schema):
-    name = fields.Str(load_default="", validate=validate.Length(max=200))
+    name = Line(load_default="", max=200)
     after_minutes = fields.Int(required=True, validate=validate.Range(min=0, max=90 * 24 * 60))
     # Contact ids within the INTEGER column's range: a larger one is no contact (and
     # PostgreSQL would refuse to bind it).
@@ -161,15 +162,15 @@ class TierIn(Schema):
 
 class RejectionReasonIn(Schema):
     code = fields.Str(required=True, validate=KEY)
-    label = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    label = Line(required=True, min=1, max=200)
 
 
 class ProcessContentIn(Schema):
     """Everything a process version says (a draft may be saved incomplete; publishing
     needs at least one severity)."""
 
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    products = fields.List(fields.Str(validate=validate.Length(min=1, max=200)), load_default=list)
+    name = Line(required=True, min=1, max=200)
+    products = fields.List(Line(min=1, max=200), load_default=list)
     engagement_instructions = fields.Str(
         load_default="", validate=validate.Length(max=20_000), metadata={"description": "Markdown."}
     )
@@ -218,13 +219,13 @@ class ProcessContentIn(Schema):
 
 
 class ContactIn(Schema):
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    name = Line(required=True, min=1, max=200)
     role = fields.Str(required=True, validate=validate.OneOf([r.value for r in ContactRole]))
-    email = fields.Email(load_default=None, allow_none=True)
-    phone = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=50))
+    email = Email(load_default=None, allow_none=True)
+    phone = Line(load_default=None, allow_none=True, max=50)
     time_zone = fields.Str(load_default="UTC", validate=_time_zone)
     availability = fields.Str(load_default="", validate=validate.Length(max=1000))
-    user = fields.Email(
+    user = Email(
         load_default=None,
         allow_none=True,
         metadata={"description": "E-mail of a user of your member."},

@@ -3,11 +3,12 @@
 from marshmallow import Schema, fields, validate
 
 from exchange.schemas import ListArgs, page_schema, patch_schema
+from exchange.text import Line
 
 
 class EndpointIn(Schema):
     url = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
-    description = fields.Str(load_default="", validate=validate.Length(max=500))
+    description = Line(load_default="", max=500)
     event_types = fields.List(
         fields.Str(validate=validate.Length(min=1, max=60)),
         load_default=lambda: ["*"],

@@ -202,16 +202,35 @@ def test_an_admin_program_edits_roles_and_deactivates_a_user(admin_program, make
     assert user.roles == ["engineer", "escalation_manager"]
 
 
-def test_a_duplicate_email_is_409_already_exists(admin_program, ours, make_user, theirs):
-    taken = make_user(member=theirs, email="taken@example.org")
+def test_a_duplicate_email_of_our_own_member_is_409_already_exists(admin_program, ours, make_user):
+    mine = make_user(member=ours, email="mine@example.org")
+
+    response = admin_program.post(
+        f"/api/v1/members/{ours.slug}/users",
+        json={"email": mine.email.upper(), "name": "Copy"},
+    )
+
+    body = assert_problem(response, 409, "already_exists")
+    assert set(body["errors"]) == {"email"}
+    assert db.session.scalar(select(func.count(User.id)).where(User.member_id == ours.id)) == 1
+
+
+def test_another_members_persons_address_is_refused_without_saying_whose(
+    admin_program, ours, make_user, theirs
+):
+    taken = make_user(member=theirs, email="taken@example.org", name="Tabitha Theirs")
 
     response = admin_program.post(
         f"/api/v1/members/{ours.slug}/users",
         json={"email": taken.email.upper(), "name": "Copy"},
     )
 
-    body = assert_problem(response, 409, "already_exists")
-    assert set(body["errors"]) == {"email"}
+    # The generic answer of an address that cannot be used, not "exists already".
+    body = assert_problem(response, 422, "validation_failed")
+    assert body["errors"] == {"email": ["This address cannot be used; choose another one."]}
+    text = response.get_data(as_text=True).lower()
+    for secret in ("exist", "already", "in use", theirs.slug, "tabitha", taken.email):
+        assert secret not in text
     assert db.session.scalar(select(func.count(User.id)).where(User.member_id == ours.id)) == 0
 
 

@@ -115,11 +115,15 @@ def test_create_user_without_a_password_cannot_sign_in(make_member):
 
 
 def test_create_user_refuses_a_duplicate_email_in_any_case(make_member, make_user):
-    make_user(email="dup@x.example")
+    first = make_user(email="dup@x.example")
 
     with pytest.raises(AlreadyExists) as caught:
-        service.create_user(member=make_member(), email="DUP@X.example", name="Copy")
+        service.create_user(member=first.member, email="DUP@X.example", name="Copy")
+    assert set(caught.value.errors) == {"email"}
 
+    # Another member's person: refused as well, without saying they exist.
+    with pytest.raises(ValidationFailed) as caught:
+        service.create_user(member=make_member(), email="DUP@X.example", name="Copy")
     assert set(caught.value.errors) == {"email"}
 
 

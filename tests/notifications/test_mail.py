@@ -167,3 +167,41 @@ def test_queue_writes_a_row_only(app, make_member):
             reason="r",
         )
     assert message.status == "pending" and "u" in message.text_body
+
+
+def _row(member, to: str, subject: str) -> Message:
+    # Written directly, as an older release or a bug elsewhere could have left it: the
+    # mail round must cope with any row, not only with what today's entrances accept.
+    message = Message(
+        kind="test",
+        member_id=member.id,
+        to_address=to,
+        subject=subject,
+        text_body="body",
+        html_body="<p>body</p>",
+        status="pending",
+        next_attempt_at=NOW,
+        attempts=0,
+    )
+    Message.query.session.add(message)
+    return message
+
+
+def test_one_unsendable_message_fails_alone_and_the_round_goes_on(make_member, smtp_server):
+    first, other = make_member(), make_member()
+    with transaction():
+        before = _row(first, "a@first.example", "Before")
+        poisoned = _row(first, "b@first.example", "Case 12: disk full\nBcc: all@evil.example")
+        after = _row(other, "c@other.example", "After")
+    assert mailer.send_due(now=NOW) == 3
+    assert (before.status, after.status) == ("sent", "sent")
+    assert sorted(e.rcpt_tos[0] for e in smtp_server.envelopes) == [
+        "a@first.example",
+        "c@other.example",
+    ]
+    # Failed at once, not retried: the same row would fail the same way every time.
+    assert poisoned.status == "failed" and poisoned.attempts == 1
+    assert poisoned.lease_until is None and poisoned.sent_at is None
+    assert "linefeed" in poisoned.last_error
+    assert mailer.send_due(now=NOW + timedelta(days=1)) == 0
+    assert len(smtp_server.envelopes) == 2

@@ -152,6 +152,10 @@ def test_an_unknown_partner_is_refused(hooks, receivers):
         ({"url": "https://8.8.8.8/", "event_types": "case.*"}, "event_types"),
         ({"url": "https://8.8.8.8/", "enabled": "maybe"}, "enabled"),
         ({"url": "https://8.8.8.8/", "description": "x" * 501}, "description"),
+        (
+            {"url": "https://8.8.8.8/", "description": "Ops hook\nBcc: x@evil.example"},
+            "description",
+        ),
     ],
 )
 def test_malformed_bodies_are_422(hooks, body, field):

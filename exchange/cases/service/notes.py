@@ -16,6 +16,7 @@ from exchange.cases.storage import StoreFailed, TooLarge, blob_store
 from exchange.db import db, get_by_id
 from exchange.errors import Forbidden, NotFound, PayloadTooLarge, Problem, ValidationFailed
 from exchange.members.models import Role
+from exchange.text import VISIBLE_MESSAGE, has_visible_text
 
 REDACTED = "[redacted]"
 log = logging.getLogger(__name__)
@@ -42,8 +43,9 @@ def add_note(
         raise PayloadTooLarge(
             f"A note holds at most {limit} characters; attach longer text as a file."
         )
-    if not body.strip():
-        raise ValidationFailed(errors={"body": ["A note needs text."]})
+    # Checked here, not only in NoteIn: the page's form calls this directly.
+    if not has_visible_text(body):
+        raise ValidationFailed(errors={"body": [VISIBLE_MESSAGE]})
     case, side, now = prepare(
         actor=actor, case_id=case_id, action="add-note", if_match=if_match, now=now
     )

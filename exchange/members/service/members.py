@@ -11,6 +11,7 @@ import re
 
 from sqlalchemy import String, bindparam, func, or_, select
 
+from exchange import text
 from exchange.auth import passwords
 from exchange.db import db, get_by_id
 from exchange.errors import AlreadyExists, Conflict, Forbidden, NotFound, ValidationFailed
@@ -43,6 +44,7 @@ MEMBER_FIELDS = {
 }
 # What a member admin may change of their own member; tier and status are the operator's.
 ADMIN_MEMBER_FIELDS = MEMBER_FIELDS - {"tier", "status"}
+ADDRESS_UNUSABLE = "This address cannot be used; choose another one."
 USER_SELF_FIELDS = {"name", "phone", "time_zone", "notifications"}
 USER_ADMIN_FIELDS = USER_SELF_FIELDS | {"roles", "active"}
 
@@ -54,6 +56,21 @@ def _time_zones() -> set[str]:
 def _check_time_zone(value: str) -> None:
     if value not in _time_zones():
         raise ValidationFailed(errors={"time_zone": [f"Unknown IANA time zone {value!r}."]})
+
+
+def _check_texts(**values) -> None:
+    """A person's or member's one-line fields, with the rules of every entrance
+    (exchange/text.py): here too, for the pages and the CLI that call without a schema."""
+    errors: dict[str, list[str]] = {}
+    for field, value in values.items():
+        if field == "email":
+            text.check(errors, field, text.email_problem(value))
+        elif field == "name":
+            text.check(errors, field, text.line_problem(value) or text.visible_problem(value))
+        else:
+            text.check(errors, field, text.line_problem(value))
+    if errors:
+        raise ValidationFailed(errors=errors)
 
 
 def _check_roles(roles) -> list[str]:
@@ -126,6 +143,7 @@ def create_member(*, slug: str, name: str, tier: str = MemberTier.standard, **fi
         )
     if db.session.scalar(select(Member.id).where(Member.slug == slug)):
         raise AlreadyExists(f"A member {slug!r} exists already.")
+    _check_texts(name=name)
     if tier not in MemberTier.__members__:
         raise ValidationFailed(errors={"tier": [f"One of: {', '.join(MemberTier)}."]})
     unknown = set(fields) - MEMBER_FIELDS
@@ -165,9 +183,13 @@ def _changed(before: dict, after: dict) -> dict:
 
 def set_member_status(*, member: Member, status: str) -> Member:
     """Suspend or reinstate a member (the operator's act): a suspended member's users
-    cannot sign in and its programs' tokens are refused; the worker holds its webhook
-    deliveries and mail until it is reinstated (they are not dropped)."""
+    cannot sign in and its programs' tokens are refused; their sessions end (they do not
+    come back with a reinstatement); the worker holds its webhook deliveries and mail
+    until it is reinstated (they are not dropped)."""
     member.status = MemberStatus(status)
+    if member.status == MemberStatus.suspended:
+        for user in member.users:
+            user.end_sessions()
     db.session.flush()
     return member
 
@@ -220,11 +242,17 @@ def create_user(
     ``invited`` says an invitation mail goes with it (for the audit log)."""
     if actor is not None:
         require_admin_of(actor, member)
-    email = email.strip().lower()
-    if find_user_by_email(email=email) is not None:
+    email = (email or "").strip().lower()
+    _check_texts(email=email, name=name, phone=phone)
+    existing = find_user_by_email(email=email)
+    if existing is not None and existing.member_id == member.id:
         raise AlreadyExists(
             f"A user with e-mail {email!r} exists already.", errors={"email": ["Already in use."]}
         )
+    if existing is not None:
+        # A person of another member: say nothing of them, not even that they exist
+        # (docs/security.md); the same words as any other address that cannot be used.
+        raise ValidationFailed(errors={"email": [ADDRESS_UNUSABLE]})
     _check_time_zone(time_zone)
     user = User(
         member=member,
@@ -253,6 +281,7 @@ def update_user(*, actor, user: User, changes: dict) -> User:
         require_admin_of(actor, user.member)
     for key in set(changes) - USER_ADMIN_FIELDS:
         raise ValidationFailed(errors={key: ["Not changeable here."]})
+    _check_texts(**{key: changes[key] for key in ("name", "phone") if key in changes})
     if "time_zone" in changes:
         _check_time_zone(changes["time_zone"])
     if "roles" in changes:
@@ -271,6 +300,9 @@ def update_user(*, actor, user: User, changes: dict) -> User:
     before = {key: getattr(user, key) for key in changes}
     for key, value in changes.items():
         setattr(user, key, value)
+    if before.get("active") and not user.active:
+        # Deactivation ends the person's sessions for good, not only while inactive.
+        user.end_sessions()
     # A member always keeps one active admin, or nobody could administer it again.
     others = (u for u in user.member.users if u.id != user.id)
     if was_admin and not _is_active_admin(user) and not any(map(_is_active_admin, others)):
