@@ -1,7 +1,7 @@
 """users: session generation, so sign-out, a new password and deactivation end sessions
 
 Revision ID: 5e55107e0a01
-Revises: 00637340d1de
+Revises: 5f0c2a9e7d41
 Create Date: 2026-12-05 12:50:00.000000
 
 """
@@ -14,7 +14,7 @@ import exchange.db  # noqa: F401  (custom column types such as UTCDateTime)
 
 # revision identifiers, used by Alembic.
 revision = "5e55107e0a01"
-down_revision = "00637340d1de"
+down_revision = "5f0c2a9e7d41"
 branch_labels = None
 depends_on = None
 
