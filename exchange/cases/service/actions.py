@@ -16,6 +16,7 @@ from exchange.db import db
 from exchange.errors import ValidationFailed
 from exchange.members.models import Member, Role, User
 from exchange.processes import service as processes
+from exchange.processes.escalation import path_for
 from exchange.processes.models import ContactRole
 
 
@@ -266,7 +267,9 @@ def _manager_for(case: Case, side: Side) -> dict | None:
 def _find_manager(case: Case, side: Side) -> dict | None:
     member = case.submitter if side == Side.submitter else case.receiver
     if side == Side.receiver:
-        for tier in case.process_version.content["escalation_path"]:
+        content = case.process_version.content
+        # The current severity's path first: its manager is the one paged for this case.
+        for tier in path_for(content, case.severity) + content["escalation_path"]:
             for contact in tier["contacts"]:
                 if contact.get("role") == ContactRole.escalation_manager:
                     return {
