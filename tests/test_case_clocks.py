@@ -359,3 +359,36 @@ def test_a_severity_change_switches_the_escalation_path(severity_paths):
     # Severity 3's path has one tier and one tier was walked: nothing more to page.
     assert case.next_escalation_at is None
     assert scan_deadlines(now=berlin(2026, 11, 30, 18, 0)) == 0
+
+
+def test_information_asked_after_accepting_stops_only_the_update_cadence(world):
+    case = _open(world, now=berlin(2026, 11, 30, 9, 0))
+    with transaction():
+        cases.accept(actor=world["receiver"], case_id=case.id, now=berlin(2026, 11, 30, 9, 20))
+        cases.request_information(
+            actor=world["receiver"],
+            case_id=case.id,
+            question="Please send the logs.",
+            now=berlin(2026, 11, 30, 9, 30),
+        )
+    # The response was met at acceptance and stays met; no update is owed while the
+    # receiver waits for the answer, and nothing escalates.
+    asked = case_document(case, Side.submitter, berlin(2026, 11, 30, 15, 0))
+    assert asked["status"] == "information_requested"
+    assert asked["deadlines"]["response"]["state"] == "met"
+    assert asked["deadlines"]["update"]["state"] == "none"
+    assert case.next_escalation_at is None and case.response_due_at is None
+    assert scan_deadlines(now=berlin(2026, 12, 7, 9, 0)) == 0
+    with transaction():
+        cases.provide_information(
+            actor=world["submitter"],
+            case_id=case.id,
+            answer="Attached.",
+            now=berlin(2026, 11, 30, 16, 0),
+        )
+    # Back to accepted: the cadence (an hour for severity 1) runs again from the answer.
+    assert case.status == "accepted"
+    assert case.next_update_due_at == berlin(2026, 11, 30, 17, 0)
+    assert case.response_due_at is None and case.response_breached_at is None
+    answered = case_document(case, Side.receiver, berlin(2026, 11, 30, 16, 5))
+    assert answered["deadlines"]["response"]["state"] == "met"

@@ -139,6 +139,7 @@ def deadlines(case: Case, now: datetime) -> dict:
     response = _state(case.response_due_at, case.response_breached_at, now)
     if (
         case.status == CaseStatus.information_requested
+        and case.accepted_at is None
         and case.response_due_at is None
         and _minutes(case, "response_minutes") is not None
     ):

@@ -140,7 +140,8 @@ class CaseWorld(CaseCalls):
         return browser_sign_in(self.app, user.email, self.app.config["DEMO_PASSWORD"])
 
     def bring_to(self, case_id: int, status: str) -> dict:
-        """Walk a fresh (open) case to ``status``; ``withdrawn`` is closed by withdrawal."""
+        """Walk a fresh (open) case to ``status``; ``withdrawn`` is closed by withdrawal,
+        ``asked_after_accepting`` information requested after acceptance."""
         acme, globex = self.acme.api, self.globex.api
         steps = {
             "open": [],
@@ -150,6 +151,7 @@ class CaseWorld(CaseCalls):
             "resolved": [(globex, "accept"), (globex, "resolve")],
             "closed": [(globex, "accept"), (globex, "resolve"), (acme, "close")],
             "withdrawn": [(acme, "withdraw")],
+            "asked_after_accepting": [(globex, "accept"), (globex, "request-information")],
         }[status]
         body = self.acme.api.get(f"/api/v1/cases/{case_id}").json
         for caller, action in steps:

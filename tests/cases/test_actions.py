@@ -4,6 +4,7 @@ other combination refused with the actions allowed now."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -35,7 +36,14 @@ TABLE = [
     ("resolved", "submitter", "close", "closed"),
     ("resolved", "submitter", "reopen", "accepted"),
     ("closed", "submitter", "reopen", "accepted"),
+    # Asking for information after accepting; the answer returns the case to accepted.
+    ("accepted", "receiver", "request-information", "information_requested"),
+    ("asked_after_accepting", "submitter", "provide-information", "accepted"),
+    ("asked_after_accepting", "receiver", "resolve", "resolved"),
+    ("asked_after_accepting", "submitter", "close", "closed"),
 ]
+# Walks to a status by a path that matters ("withdrawn": closed by withdrawal).
+STATUS_OF = {"asked_after_accepting": "information_requested", "withdrawn": "closed"}
 
 # What each side may do in each status ("withdrawn": closed by withdrawal).
 WORK = {"assign", "escalate", "change-severity"}
@@ -44,7 +52,11 @@ ALLOWED = {
     ("open", "submitter"): {"withdraw"} | WORK,
     ("information_requested", "receiver"): {"reject"} | WORK,
     ("information_requested", "submitter"): {"provide-information", "withdraw"} | WORK,
-    ("accepted", "receiver"): {"resolve"} | WORK,
+    ("accepted", "receiver"): {"resolve", "request-information"} | WORK,
+    # Information requested after accepting: finished like an accepted case, never
+    # rejected or withdrawn.
+    ("asked_after_accepting", "receiver"): {"resolve"} | WORK,
+    ("asked_after_accepting", "submitter"): {"provide-information", "close"} | WORK,
     ("accepted", "submitter"): {"close"} | WORK,
     ("rejected", "receiver"): set(),
     ("rejected", "submitter"): set(),
@@ -73,6 +85,7 @@ def body_for(side, action):
 def test_every_row_of_the_table_works_for_its_side(case_world, source, side, action, target):
     case = case_world.open_case()
     before = case_world.bring_to(case["id"], source)
+    source = STATUS_OF.get(source, source)
     assert before["status"] == source
     response = caller_for(case_world, side).post(
         f"/api/v1/cases/{case['id']}/{action}", json=body_for(side, action)
@@ -89,7 +102,7 @@ def test_every_row_of_the_table_works_for_its_side(case_world, source, side, act
 
 
 def test_every_other_combination_is_409_with_the_actions_allowed_now(case_world):
-    for status in [*STATUSES, "withdrawn"]:
+    for status in [*STATUSES, "withdrawn", "asked_after_accepting"]:
         case_id = case_world.open_case()["id"]
         case_world.bring_to(case_id, status)
         for side in ("submitter", "receiver"):
@@ -538,3 +551,33 @@ def test_service_actions_reject_the_wrong_side_before_touching_anything(case_wor
             actor=case_world.acme.actor("ed"), case_id=case.id, severity="1", business_impact="x"
         )
     assert case.version == 1
+
+
+def test_the_receiver_asks_for_information_after_accepting_on_the_case_page(case_world):
+    case = case_world.open_case()
+    case_world.bring_to(case["id"], "accepted")
+    globex = case_world.sign_in(case_world.globex.users["gustav"])
+    url = f"/cases/{case['id']}"
+    page = globex.get(url).get_data(as_text=True)
+    assert 'id="action-request-information"' in page
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    asked = globex.post(
+        f"{url}/act/request-information",
+        data={"csrf_token": globex.csrf_token, "version": version, "question": "Logs, please."},
+    )
+    assert asked.status_code == 303, asked.get_data(as_text=True)
+    acme = case_world.sign_in(case_world.acme.users["ed"])
+    page = acme.get(url).get_data(as_text=True)
+    assert 'id="action-provide-information"' in page and 'id="action-withdraw"' not in page
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    acme.post(
+        f"{url}/act/provide-information",
+        data={"csrf_token": acme.csrf_token, "version": version, "answer": "Attached."},
+    )
+    body = case_world.acme.api.get(f"/api/v1/cases/{case['id']}").json
+    assert body["status"] == "accepted"
+    events = case_world.acme.api.get(f"/api/v1/cases/{case['id']}/events").json
+    assert [e["type"] for e in events[-2:]] == [
+        "case.information_requested",
+        "case.information_provided",
+    ]

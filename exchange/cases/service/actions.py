@@ -84,6 +84,8 @@ def request_information(
         actor=actor, case_id=case_id, action="request-information", if_match=if_match, now=now
     )
     _first_response(case, now)
+    # Before acceptance the response clock pauses until the answer; after it the
+    # response was met already, and the update cadence rests while the receiver waits.
     deadlines.pause_response_clock(case, now)
     changes = _changes(case, status=CaseStatus.information_requested)
     record(
@@ -103,8 +105,12 @@ def provide_information(
     case, side, now = prepare(
         actor=actor, case_id=case_id, action="provide-information", if_match=if_match, now=now
     )
-    changes = _changes(case, status=CaseStatus.open)
-    deadlines.start_response_clock(case, now)
+    if case.accepted_at is not None:
+        # Asked after accepting: back to work, the update cadence runs from the answer.
+        changes = _changes(case, status=CaseStatus.accepted)
+    else:
+        changes = _changes(case, status=CaseStatus.open)
+        deadlines.start_response_clock(case, now)
     record(
         case,
         actor=actor,
