@@ -36,7 +36,7 @@ TRANSITIONS: dict[str, Transition] = {
     "request-information": _t({S.open, S.accepted}, REC, S.information_requested),
     "provide-information": _t({S.information_requested}, SUB, S.open),
     "reject": _t({S.open, S.information_requested}, REC, S.rejected),
-    "withdraw": _t({S.open, S.information_requested}, SUB, S.closed),
+    "withdraw": _t({S.open, S.information_requested}, SUB, S.withdrawn),
     "resolve": _t({S.accepted, S.information_requested}, REC, S.resolved),
     "close": _t({S.accepted, S.resolved, S.information_requested}, SUB, S.closed),
     "reopen": _t({S.resolved, S.closed}, SUB, S.accepted),
@@ -64,7 +64,9 @@ def permits(action: str, case: Case, side: Side, now: datetime) -> bool:
         # case is (resolve, close); one asked before stays rejectable and withdrawable.
         return (case.accepted_at is not None) == AFTER_ACCEPTING[action]
     if action == "reopen" and case.status == S.closed:
-        # A closed case can be reopened for 30 days; a withdrawn one was never worked.
+        # A closed case can be reopened for 30 days (a withdrawn one, never worked, is
+        # final). Closed cases from before withdrawn had a status of its own have
+        # become withdrawn ones if never accepted (migration 5d2e8a7c1b90).
         closed_at = case.closed_at or now
         return case.accepted_at is not None and now - closed_at <= REOPEN_WINDOW
     return True

@@ -365,11 +365,12 @@ def report():
     months = reports.monthly(actor=actor, year=year, partner=partner)
     labels = [m[5:] for m in months]
     opened_closed = bar_chart(
-        "Cases opened and closed per month",
+        "Cases opened, closed and withdrawn per month",
         labels,
         {
             "opened": [f.opened for f in months.values()],
             "closed": [f.closed for f in months.values()],
+            "withdrawn": [f.withdrawn for f in months.values()],
         },
     )
     response = bar_chart(

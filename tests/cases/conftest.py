@@ -140,8 +140,8 @@ class CaseWorld(CaseCalls):
         return browser_sign_in(self.app, user.email, self.app.config["DEMO_PASSWORD"])
 
     def bring_to(self, case_id: int, status: str) -> dict:
-        """Walk a fresh (open) case to ``status``; ``withdrawn`` is closed by withdrawal,
-        ``asked_after_accepting`` information requested after acceptance."""
+        """Walk a fresh (open) case to ``status``; ``asked_after_accepting`` is
+        information requested after acceptance."""
         acme, globex = self.acme.api, self.globex.api
         steps = {
             "open": [],

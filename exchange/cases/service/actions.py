@@ -159,7 +159,7 @@ def withdraw(
     case, side, now = prepare(
         actor=actor, case_id=case_id, action="withdraw", if_match=if_match, now=now
     )
-    changes = _changes(case, status=CaseStatus.closed, closed_at=now)
+    changes = _changes(case, status=CaseStatus.withdrawn, closed_at=now)
     deadlines.stop_response_clock(case, now)
     record(
         case,
