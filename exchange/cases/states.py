@@ -42,6 +42,7 @@ TRANSITIONS: dict[str, Transition] = {
     "reopen": _t({S.resolved, S.closed}, SUB, S.accepted),
     "assign": _t(ACTIVE | {S.resolved}, BOTH),
     "escalate": _t(ACTIVE, BOTH),
+    "assign-escalation-manager": _t(ACTIVE | {S.resolved}, BOTH),
     "change-severity": _t(ACTIVE, BOTH),
     "add-note": _t(set(S), BOTH),
     "add-attachment": _t(set(S), BOTH),

@@ -206,6 +206,7 @@ def _page(case_id: int, *, status: int = 200, action_errors=None, values=None):
         for u in own.users
         if u.is_active and (u.has_role(Role.engineer) or u.has_role(Role.escalation_manager))
     ]
+    managers = [u for u in engineers if u.has_role(Role.escalation_manager)]
     content = case.process_version.content
     return render_template(
         "cases/show.html",
@@ -215,6 +216,7 @@ def _page(case_id: int, *, status: int = 200, action_errors=None, values=None):
         notes=notes,
         attachments=attachments,
         engineers=engineers,
+        managers=managers,
         content=content,
         action_errors=action_errors or {},
         values=values or {},

@@ -54,6 +54,7 @@ ACTION_BODIES = {
     "reopen": {"reason": "The problem came back."},
     "assign": {"engineer": "erin@acme.example"},
     "escalate": {"reason": "Customer production is at risk."},
+    "assign-escalation-manager": {"escalation_manager": "max@acme.example"},
     "change-severity": {"severity": "3", "business_impact": "Workaround in place."},
 }
 ACTIONS = list(ACTION_BODIES)

@@ -46,7 +46,7 @@ TABLE = [
 STATUS_OF = {"asked_after_accepting": "information_requested"}
 
 # What each side may do in each status.
-WORK = {"assign", "escalate", "change-severity"}
+WORK = {"assign", "escalate", "assign-escalation-manager", "change-severity"}
 ALLOWED = {
     ("open", "receiver"): {"accept", "request-information", "reject"} | WORK,
     ("open", "submitter"): {"withdraw"} | WORK,
@@ -60,8 +60,8 @@ ALLOWED = {
     ("accepted", "submitter"): {"close"} | WORK,
     ("rejected", "receiver"): set(),
     ("rejected", "submitter"): set(),
-    ("resolved", "receiver"): {"assign"},
-    ("resolved", "submitter"): {"close", "reopen", "assign"},
+    ("resolved", "receiver"): {"assign", "assign-escalation-manager"},
+    ("resolved", "submitter"): {"close", "reopen", "assign", "assign-escalation-manager"},
     ("closed", "receiver"): set(),
     ("closed", "submitter"): {"reopen"},
     ("withdrawn", "receiver"): set(),
@@ -86,6 +86,8 @@ def body_for(side, action):
     body = dict(ACTION_BODIES[action])
     if action == "assign" and side == "receiver":
         body["engineer"] = "gina@globex.example"
+    if action == "assign-escalation-manager" and side == "receiver":
+        body["escalation_manager"] = "georg@globex.example"
     return body
 
 
@@ -140,6 +142,7 @@ def test_the_body_lists_actions_in_one_stable_order(case_world):
         "reject",
         "assign",
         "escalate",
+        "assign-escalation-manager",
         "change-severity",
     ]
 
@@ -589,3 +592,78 @@ def test_the_receiver_asks_for_information_after_accepting_on_the_case_page(case
         "case.information_requested",
         "case.information_provided",
     ]
+
+
+def test_a_side_names_and_replaces_its_own_escalation_manager(case_world, make_user):
+    acme = case_world.acme
+    make_user(acme.member, roles=("escalation_manager",), email="mara@acme.example", name="Mara")
+    case_id = case_world.open_case()["id"]
+    named = case_world.act(acme.api, case_id, "assign-escalation-manager")
+    assert named["submitter"]["escalation_manager"]["email"] == "max@acme.example"
+    assert named["receiver"]["escalation_manager"] is None  # the other side is untouched
+    replaced = case_world.act(
+        acme.api, case_id, "assign-escalation-manager", escalation_manager="mara@acme.example"
+    )
+    assert replaced["submitter"]["escalation_manager"] == {
+        "name": "Mara",
+        "email": "mara@acme.example",
+        "phone": None,
+    }
+    # An escalation keeps the named manager and pairs the receiver's.
+    escalated = case_world.act(acme.api, case_id, "escalate")
+    assert escalated["submitter"]["escalation_manager"]["email"] == "mara@acme.example"
+    assert escalated["receiver"]["escalation_manager"]["email"] == "georg@globex.example"
+    events = case_world.globex.api.get(f"/api/v1/cases/{case_id}/events").json
+    assigned = [e for e in events if e["type"] == "case.escalation_manager_assigned"]
+    assert [e["side"] for e in assigned] == ["submitter", "submitter"]
+    assert assigned[1]["data"]["changes"]["submitter_escalation_manager"]["to"]["email"] == (
+        "mara@acme.example"
+    )
+    types = case_world.acme.api.get("/api/v1/webhooks/event-types").json
+    assert "case.escalation_manager_assigned" in {t["type"] for t in types}
+
+
+@pytest.mark.parametrize(
+    ("caller", "email", "message"),
+    [
+        ("acme", "ed@acme.example", "not an escalation manager"),  # an engineer
+        ("acme", "georg@globex.example", "No active user of 'acme'"),  # the other side's
+        ("globex", "max@acme.example", "No active user of 'globex'"),
+        ("acme", "nobody@acme.example", "No active user of 'acme'"),
+    ],
+)
+def test_only_an_escalation_manager_of_ones_own_side_can_be_named(
+    case_world, caller, email, message
+):
+    case_id = case_world.open_case()["id"]
+    party = getattr(case_world, caller)
+    response = party.api.post(
+        f"/api/v1/cases/{case_id}/assign-escalation-manager",
+        json={"escalation_manager": email},
+    )
+    body = assert_problem(response, 422, "validation_failed")
+    assert message in body["errors"]["escalation_manager"][0]
+    view = party.api.get(f"/api/v1/cases/{case_id}").json
+    assert view["version"] == 1 and view[view["side"]]["escalation_manager"] is None
+
+
+def test_the_escalation_manager_is_named_on_the_case_page(case_world):
+    case_id = case_world.open_case()["id"]
+    globex = case_world.sign_in(case_world.globex.users["gustav"])
+    url = f"/cases/{case_id}"
+    page = globex.get(url).get_data(as_text=True)
+    assert 'id="action-assign-escalation-manager"' in page
+    assert '<option value="georg@globex.example">Georg Manager</option>' in page
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    named = globex.post(
+        f"{url}/act/assign-escalation-manager",
+        data={
+            "csrf_token": globex.csrf_token,
+            "version": version,
+            "escalation_manager": "georg@globex.example",
+        },
+    )
+    assert named.status_code == 303, named.get_data(as_text=True)
+    page = case_world.sign_in(case_world.acme.users["ed"]).get(url).get_data(as_text=True)
+    assert "<strong>escalation manager assigned</strong>" in page
+    assert "receiver escalation manager: — → Georg Manager" in page

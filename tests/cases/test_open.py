@@ -75,7 +75,13 @@ def test_open_answers_201_with_location_number_and_both_parties(case_world):
         "escalation_manager": None,
     }
     assert body["escalation_level"] == 0
-    assert body["allowed_actions"] == ["withdraw", "assign", "escalate", "change-severity"]
+    assert body["allowed_actions"] == [
+        "withdraw",
+        "assign",
+        "escalate",
+        "assign-escalation-manager",
+        "change-severity",
+    ]
 
     # The Location is the case; the receiver reads it with its own side and actions.
     read = case_world.globex.api.get(response.headers["Location"])

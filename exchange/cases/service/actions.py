@@ -14,6 +14,7 @@ from exchange.cases.service.common import prepare, record
 from exchange.cases.service.opening import _severity_errors, engineer_of
 from exchange.db import db
 from exchange.errors import ValidationFailed
+from exchange.members import service as members
 from exchange.members.models import Member, Role, User
 from exchange.processes import service as processes
 from exchange.processes.escalation import path_for
@@ -239,6 +240,52 @@ def assign(
         actor=actor,
         side=side,
         type="case.engineer_assigned",
+        now=now,
+        data={"changes": changes},
+    )
+    return case
+
+
+def assign_escalation_manager(
+    *,
+    actor,
+    case_id: int,
+    escalation_manager: str,
+    if_match: str | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Name or replace one's own side's escalation manager: an active user of one's own
+    member holding the escalation-manager role. Later escalations keep whom a side
+    named; the exchange picks one only for a side that named nobody."""
+    case, side, now = prepare(
+        actor=actor,
+        case_id=case_id,
+        action="assign-escalation-manager",
+        if_match=if_match,
+        now=now,
+    )
+    member = case.submitter if side == Side.submitter else case.receiver
+    user = members.find_user_by_email(email=escalation_manager)
+    if user is None or user.member_id != member.id or not user.is_active:
+        raise ValidationFailed(
+            errors={"escalation_manager": [f"No active user of {member.slug!r} has this e-mail."]}
+        )
+    if not user.has_role(Role.escalation_manager):
+        raise ValidationFailed(
+            errors={"escalation_manager": ["This user is not an escalation manager."]}
+        )
+    person = {"name": user.name, "email": user.email, "phone": user.phone}
+    field = f"{side}_escalation_manager"
+    if getattr(case, field) == person:
+        raise ValidationFailed(
+            errors={"escalation_manager": ["Already this side's escalation manager."]}
+        )
+    changes = _changes(case, **{field: person})
+    record(
+        case,
+        actor=actor,
+        side=side,
+        type="case.escalation_manager_assigned",
         now=now,
         data={"changes": changes},
     )
