@@ -23,6 +23,19 @@ def _severities(**overrides) -> list[dict]:
     return levels
 
 
+def _paths(*, manager: str, vp: str, first: int = 60) -> list[dict]:
+    """Escalation paths per severity (source 000 §3.5): severity 1 pages the escalation
+    manager when its response is missed and a VP-level contact two hours later; severity
+    2 reaches the manager after four hours; every other severity (the default path)
+    after eight. Contacts are positions in the member's CONTACTS."""
+    return [
+        {"name": manager, "after_minutes": first, "contacts": [0], "severities": ["1"]},
+        {"name": vp, "after_minutes": first + 120, "contacts": [1], "severities": ["1"]},
+        {"name": manager, "after_minutes": 240, "contacts": [0], "severities": ["2"]},
+        {"name": manager, "after_minutes": 480, "contacts": [0]},
+    ]
+
+
 CONTACTS = {
     "acme": [
         {
@@ -216,10 +229,7 @@ def processes(today: date) -> dict[str, list[dict]]:
                         "section": "problem",
                     },
                 ],
-                "escalation_path": [
-                    {"name": "Escalation manager", "after_minutes": 60, "contacts": [0]},
-                    {"name": "VP of support", "after_minutes": 120, "contacts": [1]},
-                ],
+                "escalation_path": _paths(manager="Escalation manager", vp="VP of support"),
                 "scope": [
                     "Acme arrays and replication in production or test",
                     "Interoperability with hypervisors and databases",
@@ -277,10 +287,7 @@ def processes(today: date) -> dict[str, list[dict]]:
                         "section": "contact",
                     },
                 ],
-                "escalation_path": [
-                    {"name": "Escalation manager", "after_minutes": 120, "contacts": [0]},
-                    {"name": "Duty manager", "after_minutes": 240, "contacts": [1]},
-                ],
+                "escalation_path": _paths(manager="Escalation manager", vp="Duty manager"),
                 "scope": ["Globex Hypervisor 8.x and 7.x under support"],
                 "out_of_scope": ["Guest operating system problems", "Unsupported hardware"],
             }
@@ -326,10 +333,7 @@ def processes(today: date) -> dict[str, list[dict]]:
                         "section": "contact",
                     },
                 ],
-                "escalation_path": [
-                    {"name": "Escalation manager", "after_minutes": 120, "contacts": [0]},
-                    {"name": "Support director", "after_minutes": 240, "contacts": [1]},
-                ],
+                "escalation_path": _paths(manager="Escalation manager", vp="Support director"),
                 "scope": ["Initech DB server and client drivers"],
                 "out_of_scope": ["Custom stored procedures"],
             },
@@ -350,9 +354,9 @@ def processes(today: date) -> dict[str, list[dict]]:
                         "section": "problem",
                     },
                 ],
-                "escalation_path": [
-                    {"name": "Escalation manager", "after_minutes": 60, "contacts": [0]},
-                ],
+                "escalation_path": _paths(
+                    manager="Escalation manager", vp="Support director", first=30
+                ),
                 "visibility": "communities",
                 "communities": ["initech-partners"],
             },

@@ -2,6 +2,7 @@
 information is requested), the update cadence, overdue notices once per breach, and
 the receiver's escalation path walked automatically."""
 
+import copy
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -74,6 +75,7 @@ def world(make_member, make_user):
         "submitter": actor_for_user(sub_engineer),
         "receiver": actor_for_user(rec_engineer),
         "process": process,
+        "admin": admin,
     }
 
 
@@ -284,3 +286,117 @@ def test_a_scan_firing_many_alarms_writes_each_table_in_one_statement(world):
         assert [e.sequence for e in rows] == [1, 2, 3]
     mailed = Message.query.filter_by(to_address="em@rec.example").all()
     assert sorted(m.subject[:11] for m in mailed) == [f"[{c.number}]" for c in opened]
+
+
+@pytest.fixture()
+def severity_paths(world):
+    """The receiver's process published again with a path per severity: severity 1
+    pages the manager after 60 minutes and the director after 180; severity 3 reaches
+    the manager only after 600; severity 4 keeps the untagged tier (every severity)."""
+    admin = world["admin"]
+    with transaction():
+        draft = processes.start_draft(actor=admin, process=world["process"])
+    content = copy.deepcopy(draft.content)
+    manager, director = (tier["contacts"][0] for tier in content["escalation_path"])
+    content["severities"][1]["response_minutes"] = 600
+    content["escalation_path"] = [
+        {"name": "Manager", "after_minutes": 60, "contacts": [manager], "severities": ["1"]},
+        {"name": "VP", "after_minutes": 180, "contacts": [director], "severities": ["1"]},
+        {"name": "Late manager", "after_minutes": 600, "contacts": [manager], "severities": ["3"]},
+        {"name": "Anyone", "after_minutes": 30, "contacts": [manager], "severities": []},
+    ]
+    with transaction():
+        processes.save_draft(actor=admin, process=world["process"], content=content)
+        processes.publish(actor=admin, process=world["process"], now=berlin(2026, 11, 2, 0, 0))
+    return world
+
+
+def _escalations(case):
+    return [
+        (e.data["tier_name"], e.data["severity"])
+        for e in CaseEvent.query.filter_by(case_id=case.id, type="case.escalated").order_by(
+            CaseEvent.sequence
+        )
+    ]
+
+
+def test_each_severity_walks_its_own_escalation_path(severity_paths):
+    monday = berlin(2026, 11, 30, 9, 0)
+    minor = _open(severity_paths, severity="3", now=monday)
+    down = _open(severity_paths, severity="1", now=monday)
+    request = _open(severity_paths, severity="4", now=monday)
+    # 09:31: only the untagged tier (30 minutes) applies to severity 4; severity 1 waits
+    # for its own first tier, severity 3 (a 10-hour window) pages nobody yet.
+    scan_deadlines(now=berlin(2026, 11, 30, 9, 31))
+    assert _escalations(request) == [("Anyone", "4")]
+    assert _escalations(down) == [] and _escalations(minor) == []
+    scan_deadlines(now=berlin(2026, 11, 30, 12, 1))  # 181 minutes of coverage time
+    assert _escalations(down) == [("Manager", "1"), ("VP", "1")]
+    assert down.next_escalation_at is None
+    assert _escalations(minor) == []
+    assert minor.next_escalation_at == berlin(2026, 12, 1, 9, 0)  # 600 minutes of office hours
+    scan_deadlines(now=berlin(2026, 12, 1, 9, 1))
+    assert _escalations(minor) == [("Late manager", "3")]
+    assert minor.receiver_escalation_manager["name"] == "Esther Escalation"
+
+
+def test_a_severity_change_switches_the_escalation_path(severity_paths):
+    case = _open(severity_paths, severity="3", now=berlin(2026, 11, 30, 9, 0))
+    assert case.next_escalation_at == berlin(2026, 12, 1, 9, 0)
+    with transaction():
+        cases.change_severity(
+            actor=severity_paths["submitter"],
+            case_id=case.id,
+            severity="1",
+            business_impact="Production is down now.",
+            now=berlin(2026, 11, 30, 10, 30),
+        )
+    # 90 minutes used: severity 1's first tier (60) is due at once, its second at 180.
+    assert case.next_escalation_at == berlin(2026, 11, 30, 10, 0)
+    scan_deadlines(now=berlin(2026, 11, 30, 10, 31))
+    assert _escalations(case) == [("Manager", "1")]
+    assert case.next_escalation_at == berlin(2026, 11, 30, 12, 0)
+    with transaction():
+        cases.change_severity(
+            actor=severity_paths["submitter"],
+            case_id=case.id,
+            severity="3",
+            business_impact="A workaround is in place.",
+            now=berlin(2026, 11, 30, 11, 0),
+        )
+    # Severity 3's path has one tier and one tier was walked: nothing more to page.
+    assert case.next_escalation_at is None
+    assert scan_deadlines(now=berlin(2026, 11, 30, 18, 0)) == 0
+
+
+def test_information_asked_after_accepting_stops_only_the_update_cadence(world):
+    case = _open(world, now=berlin(2026, 11, 30, 9, 0))
+    with transaction():
+        cases.accept(actor=world["receiver"], case_id=case.id, now=berlin(2026, 11, 30, 9, 20))
+        cases.request_information(
+            actor=world["receiver"],
+            case_id=case.id,
+            question="Please send the logs.",
+            now=berlin(2026, 11, 30, 9, 30),
+        )
+    # The response was met at acceptance and stays met; no update is owed while the
+    # receiver waits for the answer, and nothing escalates.
+    asked = case_document(case, Side.submitter, berlin(2026, 11, 30, 15, 0))
+    assert asked["status"] == "information_requested"
+    assert asked["deadlines"]["response"]["state"] == "met"
+    assert asked["deadlines"]["update"]["state"] == "none"
+    assert case.next_escalation_at is None and case.response_due_at is None
+    assert scan_deadlines(now=berlin(2026, 12, 7, 9, 0)) == 0
+    with transaction():
+        cases.provide_information(
+            actor=world["submitter"],
+            case_id=case.id,
+            answer="Attached.",
+            now=berlin(2026, 11, 30, 16, 0),
+        )
+    # Back to accepted: the cadence (an hour for severity 1) runs again from the answer.
+    assert case.status == "accepted"
+    assert case.next_update_due_at == berlin(2026, 11, 30, 17, 0)
+    assert case.response_due_at is None and case.response_breached_at is None
+    answered = case_document(case, Side.receiver, berlin(2026, 11, 30, 16, 5))
+    assert answered["deadlines"]["response"]["state"] == "met"

@@ -16,6 +16,7 @@ from exchange.demo import load_demo
 from exchange.members import service as members
 from exchange.members.models import Community, CommunityMembership, Member, Product, User
 from exchange.processes import service as processes
+from exchange.processes.escalation import path_for
 from exchange.processes.models import Contact, Process, ProcessVersion
 from exchange.processes.service import load_content
 
@@ -59,7 +60,7 @@ def counts() -> dict[str, int]:
     }
 
 
-def test_each_member_publishes_a_process_with_a_two_tier_escalation_path(demo):
+def test_each_member_publishes_a_process_with_an_escalation_path_per_severity(demo):
     for slug in SLUGS:
         process = open_process(slug)
         version = processes.current_version(process)
@@ -73,10 +74,16 @@ def test_each_member_publishes_a_process_with_a_two_tier_escalation_path(demo):
             tier["contacts"] = [c["id"] for c in tier["contacts"]]
         assert load_content(as_draft) == as_draft
         assert len(content["severities"]) == 4
-        tiers = content["escalation_path"]
-        assert len(tiers) == 2, slug
-        assert tiers[0]["after_minutes"] < tiers[1]["after_minutes"]
-        for tier in tiers:
+        # Source 000 §3.5: severity 1 pages a manager, two hours later a VP-level tier.
+        manager, vp = path_for(content, "1")
+        assert vp["after_minutes"] - manager["after_minutes"] == 120
+        assert manager["contacts"][0]["role"] == "escalation_manager"
+        assert vp["contacts"][0]["role"] == "support_manager"
+        # Lower severities escalate later, to the manager only.
+        firsts = [path_for(content, s)[0]["after_minutes"] for s in ("1", "2", "3", "4")]
+        assert firsts == sorted(firsts) and firsts[0] < firsts[1] < firsts[2], slug
+        assert all(len(path_for(content, s)) == 1 for s in ("2", "3", "4"))
+        for tier in content["escalation_path"]:
             [contact] = tier["contacts"]
             assert contact["name"] and contact["email"].endswith(f"@{slug}.example")
         assert content["intake_fields"], slug

@@ -89,3 +89,80 @@ def test_upgrading_a_database_that_holds_cases_keeps_them(fresh_database_url):
             if db.engine.dialect.name == "sqlite":
                 assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         db.engine.dispose()
+
+
+def test_withdrawn_cases_stored_as_closed_become_withdrawn(fresh_database_url):
+    """Before withdrawn had a status of its own, a withdrawal stored ``closed``; a closed
+    case never accepted was withdrawn, and the tallies follow it."""
+    from sqlalchemy import text
+
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": fresh_database_url("withdrawn")}
+    )
+    with app.app_context():
+        flask_migrate.upgrade(revision="00637340d1de")
+        t = {"t": "2026-11-01 10:00:00"}
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO members (id, slug, name, tier, status, description, "
+                    "email_domains, created_at, updated_at) VALUES "
+                    "(1, 'a', 'A', 'standard', 'active', '', '[]', :t, :t), "
+                    "(2, 'b', 'B', 'standard', 'active', '', '[]', :t, :t)"
+                ),
+                t,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO processes (id, member_id, name, created_at, updated_at) "
+                    "VALUES (1, 2, 'P', :t, :t)"
+                ),
+                t,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO process_versions (id, process_id, number, status, content, "
+                    "created_at, updated_at, published_at, effective_at) VALUES "
+                    "(1, 1, 1, 'published', '{}', :t, :t, :t, :t)"
+                ),
+                t,
+            )
+            for case_id, accepted in ((1, None), (2, t["t"])):
+                conn.execute(
+                    text(
+                        "INSERT INTO cases (id, submitter_id, receiver_id, process_id, "
+                        "process_version_id, status, severity, summary, description, "
+                        "customer, product_obsolete, intake, test, escalation_level, "
+                        "response_used_seconds, escalation_tier, version, created_at, "
+                        "updated_at, accepted_at, closed_at) VALUES (:id, 1, 2, 1, 1, "
+                        "'closed', '1', 's', 'd', '{}', false, '{}', false, 0, 0, 0, 1, "
+                        ":t, :t, :accepted, :t)"
+                    ),
+                    {**t, "id": case_id, "accepted": accepted},
+                )
+            conn.execute(
+                text(
+                    "INSERT INTO case_tallies (member_id, direction, status, count) VALUES "
+                    "(1, 'outbound', 'closed', 2), (2, 'inbound', 'closed', 2)"
+                )
+            )
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            statuses = conn.execute(text("SELECT id, status FROM cases ORDER BY id")).all()
+            assert [tuple(r) for r in statuses] == [(1, "withdrawn"), (2, "closed")]
+            tallies = conn.execute(
+                text("SELECT member_id, direction, status, count FROM case_tallies")
+            ).all()
+            assert sorted(tuple(r) for r in tallies) == [
+                (1, "outbound", "closed", 1),
+                (1, "outbound", "withdrawn", 1),
+                (2, "inbound", "closed", 1),
+                (2, "inbound", "withdrawn", 1),
+            ]
+        flask_migrate.downgrade(revision="00637340d1de")
+        with db.engine.connect() as conn:
+            assert (
+                conn.execute(text("SELECT count(*) FROM cases WHERE status = 'closed'")).scalar()
+                == 2
+            )
+        db.engine.dispose()

@@ -30,6 +30,7 @@ from exchange.cases.schemas import (
     CasePageOut,
     CasePatchIn,
     CloseIn,
+    EscalationManagerIn,
     EventArgs,
     EventOut,
     ExplanationIn,
@@ -151,6 +152,11 @@ ACTIONS = {
     "reopen": (ReasonIn, service.reopen, "Submitter reopens within 30 days of closing."),
     "assign": (AssignIn, service.assign, "Name another engineer for your own side."),
     "escalate": (ReasonIn, service.escalate, "Escalate; pairs both sides' escalation managers."),
+    "assign-escalation-manager": (
+        EscalationManagerIn,
+        service.assign_escalation_manager,
+        "Name or replace your own side's escalation manager.",
+    ),
     "change-severity": (
         SeverityChangeIn,
         service.change_severity,

@@ -15,6 +15,7 @@ from flask import current_app
 
 from exchange.cases.models import Case, CaseStatus, Side
 from exchange.processes.calendar import add_business_time, business_time_between
+from exchange.processes.escalation import path_for
 
 
 def _coverage(case: Case) -> dict:
@@ -48,8 +49,13 @@ def _time_response(case: Case) -> None:
 
 def time_escalation(case: Case) -> None:
     """The next tier of the receiver's escalation path triggers once the response clock
-    has run its ``after_minutes`` without a response."""
-    tiers = case.process_version.content.get("escalation_path") or []
+    has run its ``after_minutes`` without a response.
+
+    The path is the one of the case's current severity. ``escalation_tier`` counts the
+    tiers walked, so after a severity change the case goes on with the next tier of the
+    new path (and a tier whose time has passed already triggers at the next scan).
+    """
+    tiers = path_for(case.process_version.content, case.severity)
     if case.response_clock_started_at is None or case.escalation_tier >= len(tiers):
         case.next_escalation_at = None
         return
@@ -133,6 +139,7 @@ def deadlines(case: Case, now: datetime) -> dict:
     response = _state(case.response_due_at, case.response_breached_at, now)
     if (
         case.status == CaseStatus.information_requested
+        and case.accepted_at is None
         and case.response_due_at is None
         and _minutes(case, "response_minutes") is not None
     ):

@@ -37,6 +37,9 @@ class CaseStatus(StrEnum):
     rejected = "rejected"
     resolved = "resolved"
     closed = "closed"
+    # Withdrawn by the submitter before acceptance: never worked, so its own outcome
+    # (reports, lists and counts never take it for a closed case).
+    withdrawn = "withdrawn"
 
 
 class Side(StrEnum):
@@ -48,7 +51,7 @@ class Side(StrEnum):
 # Open cases not flagged for an ended product version yet. Written out, not built from
 # bound parameters: a partial index is used only where the query's condition says the
 # same in the same words (SQLite), or provably implies it (PostgreSQL).
-UNFLAGGED_OPEN = text("NOT product_obsolete AND status NOT IN ('closed', 'rejected')")
+UNFLAGGED_OPEN = text("NOT product_obsolete AND status NOT IN ('closed', 'rejected', 'withdrawn')")
 
 
 class Case(db.Model):

@@ -176,6 +176,13 @@ class AssignIn(Schema):
     engineer = Email(required=True)
 
 
+class EscalationManagerIn(Schema):
+    escalation_manager = fields.Email(
+        required=True,
+        metadata={"description": "E-mail of an active escalation manager of your own member."},
+    )
+
+
 class SeverityChangeIn(Schema):
     severity = Line(required=True, min=1, max=40)
     business_impact = fields.Str(required=True, validate=TEXT)

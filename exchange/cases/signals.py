@@ -19,6 +19,8 @@ EVENT_TYPES = {
     "case.withdrawn": "The submitter withdrew the case before it was accepted.",
     "case.engineer_assigned": "A side named another engineer for the case.",
     "case.escalated": "A side escalated; the escalation managers are paired.",
+    "case.escalation_manager_assigned": "A side named or replaced its own escalation "
+    "manager for the case.",
     "case.severity_changed": "The severity changed, with a business-impact statement.",
     "case.note_added": "A note was added.",
     "case.note_redacted": "A note's text was redacted, leaving a tombstone.",

@@ -207,6 +207,7 @@ def _page(case_id: int, *, status: int = 200, action_errors=None, values=None):
         for u in own.users
         if u.is_active and (u.has_role(Role.engineer) or u.has_role(Role.escalation_manager))
     ]
+    managers = [u for u in engineers if u.has_role(Role.escalation_manager)]
     content = case.process_version.content
     return render_template(
         "cases/show.html",
@@ -216,6 +217,7 @@ def _page(case_id: int, *, status: int = 200, action_errors=None, values=None):
         notes=notes,
         attachments=attachments,
         engineers=engineers,
+        managers=managers,
         content=content,
         action_errors=action_errors or {},
         values=values or {},
@@ -380,11 +382,12 @@ def report():
     months = reports.monthly(actor=actor, year=year, partner=partner)
     labels = [m[5:] for m in months]
     opened_closed = bar_chart(
-        "Cases opened and closed per month",
+        "Cases opened, closed and withdrawn per month",
         labels,
         {
             "opened": [f.opened for f in months.values()],
             "closed": [f.closed for f in months.values()],
+            "withdrawn": [f.withdrawn for f in months.values()],
         },
     )
     response = bar_chart(

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from itertools import pairwise
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from exchange.markdown import render_markdown
 from exchange.processes.defaults import DAYS, DEFAULT_REJECTION_REASONS
+from exchange.processes.escalation import paths
 from exchange.processes.models import ContactRole
 from exchange.schemas import patch_schema
 from exchange.text import Email, Line
@@ -158,11 +160,52 @@ class TierIn(Schema):
         required=True,
         validate=validate.Length(min=1),
     )
+    severities = fields.List(
+        fields.Str(validate=KEY),
+        load_default=list,
+        metadata={
+            "description": "Keys of the severities whose path this tier belongs to. Empty or "
+            "absent: the default path, walked by every severity no tier names."
+        },
+    )
+
+    @post_load
+    def _default_path(self, data, **kwargs):
+        # One spelling of "the default path": a tier without the key, as every process
+        # written before paths per severity has them (so old versions compare equal).
+        if not data.get("severities"):
+            data.pop("severities", None)
+        return data
 
 
 class RejectionReasonIn(Schema):
     code = fields.Str(required=True, validate=KEY)
     label = Line(required=True, min=1, max=200)
+
+
+def _escalation_errors(data: dict) -> dict:
+    """Each path (per severity, and the default one) is ordered, and a tier names only
+    severities of this process, each once."""
+    errors: dict[str, list[str]] = {}
+    tiers = data.get("escalation_path") or []
+    known = {s.get("key") for s in data.get("severities") or []}
+    for i, tier in enumerate(tiers):
+        named = tier.get("severities") or []
+        for j, key in enumerate(named):
+            if key not in known:
+                errors[f"escalation_path.{i}.severities.{j}"] = [
+                    f"This process has no severity {key!r}."
+                ]
+            elif key in named[:j]:
+                errors[f"escalation_path.{i}.severities.{j}"] = [f"Severity {key!r} twice."]
+    for positions in paths(tiers).values():
+        for before, i in pairwise(positions):
+            if tiers[i].get("after_minutes", 0) < tiers[before].get("after_minutes", 0):
+                errors[f"escalation_path.{i}.after_minutes"] = [
+                    "Tiers are ordered: a later tier of a path cannot trigger before an "
+                    "earlier one."
+                ]
+    return errors
 
 
 class ProcessContentIn(Schema):
@@ -208,12 +251,7 @@ class ProcessContentIn(Schema):
                 errors.update(_duplicates(items, key, path))
         if data.get("visibility") == "communities" and not data.get("communities"):
             errors["communities"] = ["Name at least one community, or make it visible to all."]
-        tiers = data.get("escalation_path") or []
-        for i in range(1, len(tiers)):
-            if tiers[i].get("after_minutes", 0) < tiers[i - 1].get("after_minutes", 0):
-                errors[f"escalation_path.{i}.after_minutes"] = [
-                    "Tiers are ordered: a later tier cannot trigger before an earlier one."
-                ]
+        errors.update(_escalation_errors(data))
         if errors:
             raise ValidationError(errors)
 

@@ -383,8 +383,11 @@ def _content_from_form(form: MultiDict) -> dict:
             "name": _one(r, "name"),
             "after_minutes": _one(r, "after_minutes"),
             "contacts": [c for c in r.get("contacts", []) if c],
+            "severities": [s for s in r.get("severities", []) if s],
         }
-        for r in _kept(_rows(form, "escalation_path"), ("name", "after_minutes", "contacts"))
+        for r in _kept(
+            _rows(form, "escalation_path"), ("name", "after_minutes", "contacts", "severities")
+        )
     ]
     hours = [
         {"day": _one(r, "day"), "start": _one(r, "start"), "end": _one(r, "end")}

@@ -54,6 +54,7 @@ ACTION_BODIES = {
     "reopen": {"reason": "The problem came back."},
     "assign": {"engineer": "erin@acme.example"},
     "escalate": {"reason": "Customer production is at risk."},
+    "assign-escalation-manager": {"escalation_manager": "max@acme.example"},
     "change-severity": {"severity": "3", "business_impact": "Workaround in place."},
 }
 ACTIONS = list(ACTION_BODIES)
@@ -140,7 +141,8 @@ class CaseWorld(CaseCalls):
         return browser_sign_in(self.app, user.email, self.app.config["DEMO_PASSWORD"])
 
     def bring_to(self, case_id: int, status: str) -> dict:
-        """Walk a fresh (open) case to ``status``; ``withdrawn`` is closed by withdrawal."""
+        """Walk a fresh (open) case to ``status``; ``asked_after_accepting`` is
+        information requested after acceptance."""
         acme, globex = self.acme.api, self.globex.api
         steps = {
             "open": [],
@@ -150,6 +152,7 @@ class CaseWorld(CaseCalls):
             "resolved": [(globex, "accept"), (globex, "resolve")],
             "closed": [(globex, "accept"), (globex, "resolve"), (acme, "close")],
             "withdrawn": [(acme, "withdraw")],
+            "asked_after_accepting": [(globex, "accept"), (globex, "request-information")],
         }[status]
         body = self.acme.api.get(f"/api/v1/cases/{case_id}").json
         for caller, action in steps:

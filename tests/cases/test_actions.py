@@ -4,6 +4,7 @@ other combination refused with the actions allowed now."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -28,34 +29,53 @@ TABLE = [
     ("information_requested", "submitter", "provide-information", "open"),
     ("open", "receiver", "reject", "rejected"),
     ("information_requested", "receiver", "reject", "rejected"),
-    ("open", "submitter", "withdraw", "closed"),
-    ("information_requested", "submitter", "withdraw", "closed"),
+    ("open", "submitter", "withdraw", "withdrawn"),
+    ("information_requested", "submitter", "withdraw", "withdrawn"),
     ("accepted", "receiver", "resolve", "resolved"),
     ("accepted", "submitter", "close", "closed"),
     ("resolved", "submitter", "close", "closed"),
     ("resolved", "submitter", "reopen", "accepted"),
     ("closed", "submitter", "reopen", "accepted"),
+    # Asking for information after accepting; the answer returns the case to accepted.
+    ("accepted", "receiver", "request-information", "information_requested"),
+    ("asked_after_accepting", "submitter", "provide-information", "accepted"),
+    ("asked_after_accepting", "receiver", "resolve", "resolved"),
+    ("asked_after_accepting", "submitter", "close", "closed"),
 ]
+# Walks to a status by a path that matters ("withdrawn": closed by withdrawal).
+STATUS_OF = {"asked_after_accepting": "information_requested"}
 
-# What each side may do in each status ("withdrawn": closed by withdrawal).
-WORK = {"assign", "escalate", "change-severity"}
+# What each side may do in each status.
+WORK = {"assign", "escalate", "assign-escalation-manager", "change-severity"}
 ALLOWED = {
     ("open", "receiver"): {"accept", "request-information", "reject"} | WORK,
     ("open", "submitter"): {"withdraw"} | WORK,
     ("information_requested", "receiver"): {"reject"} | WORK,
     ("information_requested", "submitter"): {"provide-information", "withdraw"} | WORK,
-    ("accepted", "receiver"): {"resolve"} | WORK,
+    ("accepted", "receiver"): {"resolve", "request-information"} | WORK,
+    # Information requested after accepting: finished like an accepted case, never
+    # rejected or withdrawn.
+    ("asked_after_accepting", "receiver"): {"resolve"} | WORK,
+    ("asked_after_accepting", "submitter"): {"provide-information", "close"} | WORK,
     ("accepted", "submitter"): {"close"} | WORK,
     ("rejected", "receiver"): set(),
     ("rejected", "submitter"): set(),
-    ("resolved", "receiver"): {"assign"},
-    ("resolved", "submitter"): {"close", "reopen", "assign"},
+    ("resolved", "receiver"): {"assign", "assign-escalation-manager"},
+    ("resolved", "submitter"): {"close", "reopen", "assign", "assign-escalation-manager"},
     ("closed", "receiver"): set(),
     ("closed", "submitter"): {"reopen"},
     ("withdrawn", "receiver"): set(),
     ("withdrawn", "submitter"): set(),
 }
-STATUSES = ["open", "information_requested", "accepted", "rejected", "resolved", "closed"]
+STATUSES = [
+    "open",
+    "information_requested",
+    "accepted",
+    "rejected",
+    "resolved",
+    "closed",
+    "withdrawn",
+]
 
 
 def caller_for(world, side):
@@ -66,6 +86,8 @@ def body_for(side, action):
     body = dict(ACTION_BODIES[action])
     if action == "assign" and side == "receiver":
         body["engineer"] = "gina@globex.example"
+    if action == "assign-escalation-manager" and side == "receiver":
+        body["escalation_manager"] = "georg@globex.example"
     return body
 
 
@@ -73,6 +95,7 @@ def body_for(side, action):
 def test_every_row_of_the_table_works_for_its_side(case_world, source, side, action, target):
     case = case_world.open_case()
     before = case_world.bring_to(case["id"], source)
+    source = STATUS_OF.get(source, source)
     assert before["status"] == source
     response = caller_for(case_world, side).post(
         f"/api/v1/cases/{case['id']}/{action}", json=body_for(side, action)
@@ -89,7 +112,7 @@ def test_every_row_of_the_table_works_for_its_side(case_world, source, side, act
 
 
 def test_every_other_combination_is_409_with_the_actions_allowed_now(case_world):
-    for status in [*STATUSES, "withdrawn"]:
+    for status in [*STATUSES, "asked_after_accepting"]:
         case_id = case_world.open_case()["id"]
         case_world.bring_to(case_id, status)
         for side in ("submitter", "receiver"):
@@ -119,6 +142,7 @@ def test_the_body_lists_actions_in_one_stable_order(case_world):
         "reject",
         "assign",
         "escalate",
+        "assign-escalation-manager",
         "change-severity",
     ]
 
@@ -555,3 +579,108 @@ def test_service_actions_reject_the_wrong_side_before_touching_anything(case_wor
             actor=case_world.acme.actor("ed"), case_id=case.id, severity="1", business_impact="x"
         )
     assert case.version == 1
+
+
+def test_the_receiver_asks_for_information_after_accepting_on_the_case_page(case_world):
+    case = case_world.open_case()
+    case_world.bring_to(case["id"], "accepted")
+    globex = case_world.sign_in(case_world.globex.users["gustav"])
+    url = f"/cases/{case['id']}"
+    page = globex.get(url).get_data(as_text=True)
+    assert 'id="action-request-information"' in page
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    asked = globex.post(
+        f"{url}/act/request-information",
+        data={"csrf_token": globex.csrf_token, "version": version, "question": "Logs, please."},
+    )
+    assert asked.status_code == 303, asked.get_data(as_text=True)
+    acme = case_world.sign_in(case_world.acme.users["ed"])
+    page = acme.get(url).get_data(as_text=True)
+    assert 'id="action-provide-information"' in page and 'id="action-withdraw"' not in page
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    acme.post(
+        f"{url}/act/provide-information",
+        data={"csrf_token": acme.csrf_token, "version": version, "answer": "Attached."},
+    )
+    body = case_world.acme.api.get(f"/api/v1/cases/{case['id']}").json
+    assert body["status"] == "accepted"
+    events = case_world.acme.api.get(f"/api/v1/cases/{case['id']}/events").json
+    assert [e["type"] for e in events[-2:]] == [
+        "case.information_requested",
+        "case.information_provided",
+    ]
+
+
+def test_a_side_names_and_replaces_its_own_escalation_manager(case_world, make_user):
+    acme = case_world.acme
+    make_user(acme.member, roles=("escalation_manager",), email="mara@acme.example", name="Mara")
+    case_id = case_world.open_case()["id"]
+    named = case_world.act(acme.api, case_id, "assign-escalation-manager")
+    assert named["submitter"]["escalation_manager"]["email"] == "max@acme.example"
+    assert named["receiver"]["escalation_manager"] is None  # the other side is untouched
+    replaced = case_world.act(
+        acme.api, case_id, "assign-escalation-manager", escalation_manager="mara@acme.example"
+    )
+    assert replaced["submitter"]["escalation_manager"] == {
+        "name": "Mara",
+        "email": "mara@acme.example",
+        "phone": None,
+    }
+    # An escalation keeps the named manager and pairs the receiver's.
+    escalated = case_world.act(acme.api, case_id, "escalate")
+    assert escalated["submitter"]["escalation_manager"]["email"] == "mara@acme.example"
+    assert escalated["receiver"]["escalation_manager"]["email"] == "georg@globex.example"
+    events = case_world.globex.api.get(f"/api/v1/cases/{case_id}/events").json
+    assigned = [e for e in events if e["type"] == "case.escalation_manager_assigned"]
+    assert [e["side"] for e in assigned] == ["submitter", "submitter"]
+    assert assigned[1]["data"]["changes"]["submitter_escalation_manager"]["to"]["email"] == (
+        "mara@acme.example"
+    )
+    types = case_world.acme.api.get("/api/v1/webhooks/event-types").json
+    assert "case.escalation_manager_assigned" in {t["type"] for t in types}
+
+
+@pytest.mark.parametrize(
+    ("caller", "email", "message"),
+    [
+        ("acme", "ed@acme.example", "not an escalation manager"),  # an engineer
+        ("acme", "georg@globex.example", "No active user of 'acme'"),  # the other side's
+        ("globex", "max@acme.example", "No active user of 'globex'"),
+        ("acme", "nobody@acme.example", "No active user of 'acme'"),
+    ],
+)
+def test_only_an_escalation_manager_of_ones_own_side_can_be_named(
+    case_world, caller, email, message
+):
+    case_id = case_world.open_case()["id"]
+    party = getattr(case_world, caller)
+    response = party.api.post(
+        f"/api/v1/cases/{case_id}/assign-escalation-manager",
+        json={"escalation_manager": email},
+    )
+    body = assert_problem(response, 422, "validation_failed")
+    assert message in body["errors"]["escalation_manager"][0]
+    view = party.api.get(f"/api/v1/cases/{case_id}").json
+    assert view["version"] == 1 and view[view["side"]]["escalation_manager"] is None
+
+
+def test_the_escalation_manager_is_named_on_the_case_page(case_world):
+    case_id = case_world.open_case()["id"]
+    globex = case_world.sign_in(case_world.globex.users["gustav"])
+    url = f"/cases/{case_id}"
+    page = globex.get(url).get_data(as_text=True)
+    assert 'id="action-assign-escalation-manager"' in page
+    assert '<option value="georg@globex.example">Georg Manager</option>' in page
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    named = globex.post(
+        f"{url}/act/assign-escalation-manager",
+        data={
+            "csrf_token": globex.csrf_token,
+            "version": version,
+            "escalation_manager": "georg@globex.example",
+        },
+    )
+    assert named.status_code == 303, named.get_data(as_text=True)
+    page = case_world.sign_in(case_world.acme.users["ed"]).get(url).get_data(as_text=True)
+    assert "<strong>escalation manager assigned</strong>" in page
+    assert "receiver escalation manager: — → Georg Manager" in page

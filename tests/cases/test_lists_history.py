@@ -159,6 +159,26 @@ def test_filters_carry_over_to_the_next_page(case_world, listed):
     assert sorted(seen) == sorted([listed["out_open"], listed["out_sev3"], listed["out_accepted"]])
 
 
+def test_a_withdrawn_case_is_listed_and_counted_as_withdrawn_not_closed(case_world, listed):
+    acme = case_world.acme.api
+    case_world.act(acme, listed["out_open"], "withdraw")
+    finished = case_world.open_case(summary="Fixed")
+    case_world.bring_to(finished["id"], "closed")
+    body = acme.get(f"/api/v1/cases/{listed['out_open']}").json
+    assert body["status"] == "withdrawn" and body["closed_at"] is not None
+    assert ids(acme.get("/api/v1/cases?status=withdrawn")) == [listed["out_open"]]
+    assert ids(acme.get("/api/v1/cases?status=closed")) == [finished["id"]]
+    counts = acme.get("/api/v1/cases").json["counts"]
+    assert (counts["withdrawn"], counts["closed"]) == (1, 1)
+    # The receiver's list and the case list page say the same.
+    globex = case_world.globex.api.get("/api/v1/cases?status=withdrawn").json
+    assert [c["id"] for c in globex["items"]] == [listed["out_open"]]
+    page = case_world.sign_in(case_world.acme.users["ed"]).get("/cases?status=withdrawn")
+    assert page.status_code == 200
+    assert "Datastore latency" in page.get_data(as_text=True)
+    assert "Fixed" not in page.get_data(as_text=True)
+
+
 def test_counts_by_status(case_world, listed):
     page = case_world.acme.api.get("/api/v1/cases").json
     assert page["counts"] == {
@@ -168,6 +188,7 @@ def test_counts_by_status(case_world, listed):
         "rejected": 0,
         "resolved": 1,
         "closed": 0,
+        "withdrawn": 0,
     }
     # Counts follow the other filters but not the status filter or the page size.
     filtered = case_world.acme.api.get("/api/v1/cases?direction=inbound&status=resolved&limit=1")

@@ -12,8 +12,10 @@ from sqlalchemy import select
 from exchange import clock
 from exchange.cases import service
 from exchange.cases.models import Case
+from exchange.cases.service.clock import scan_deadlines
 from exchange.db import db, transaction
 from exchange.errors import ValidationFailed
+from exchange.members.models import ProductVersion
 from exchange.processes import service as processes
 from exchange.processes.models import Process
 from tests.cases.conftest import (
@@ -73,7 +75,13 @@ def test_open_answers_201_with_location_number_and_both_parties(case_world):
         "escalation_manager": None,
     }
     assert body["escalation_level"] == 0
-    assert body["allowed_actions"] == ["withdraw", "assign", "escalate", "change-severity"]
+    assert body["allowed_actions"] == [
+        "withdraw",
+        "assign",
+        "escalate",
+        "assign-escalation-manager",
+        "change-severity",
+    ]
 
     # The Location is the case; the receiver reads it with its own side and actions.
     read = case_world.globex.api.get(response.headers["Location"])
@@ -394,6 +402,49 @@ def test_an_obsolete_product_version_is_flagged_not_refused(case_world):
     # The receiver sees the flag too.
     seen = case_world.globex.api.get(f"/api/v1/cases/{old['id']}").json
     assert seen["product"]["obsolete"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "version", "obsolete"),
+    [
+        ("globex hypervisor", "7.0", True),
+        ("  GLOBEX   Hypervisor ", "7.0", True),
+        ("GlobexHypervisor", "7.0", True),
+        ("Globex Hypervisor", "7.0.3", True),
+        ("Globex Hypervisor", "7.0 update 2", True),
+        ("globex hypervisor", "8.0.1", False),
+        ("Globex Hypervisor", "7.01", False),
+        ("Globex Hypervisor", "7", False),
+        ("Globex Hypervisor", "70", False),
+    ],
+)
+def test_the_product_is_matched_loosely_by_name_and_version_prefix(
+    case_world, name, version, obsolete
+):
+    # Names ignore case and spaces; a version matches the listed version its numbers
+    # start with (7.0.3 is 7.0, 7.01 and 7 are not).
+    body = case_world.open_case(product={"name": name, "version": version})
+    assert body["product"] == {"name": name, "version": version, "obsolete": obsolete}
+    case = db.session.get(Case, body["id"])
+    ids = case.product_version_id
+    listed = db.session.get(ProductVersion, ids).version if ids else None
+    assert listed == ("7.0" if obsolete else "8.0" if version.startswith("8") else None)
+
+
+def test_the_end_of_support_scan_flags_a_loosely_named_version(case_world):
+    body = case_world.open_case(product={"name": "GLOBEX hypervisor", "version": "8.0.2"})
+    assert body["product"]["obsolete"] is False
+    case = db.session.get(Case, body["id"])
+    eight = db.session.get(ProductVersion, case.product_version_id)
+    assert eight.version == "8.0"
+    now = clock.now()
+    with transaction():
+        eight.end_of_support_date = now.date() - timedelta(days=1)
+    scan_deadlines(now=now)
+    seen = case_world.globex.api.get(f"/api/v1/cases/{body['id']}").json
+    assert seen["product"]["obsolete"] is True
+    history = case_world.globex.api.get(f"/api/v1/cases/{body['id']}/events").json
+    assert [e["type"] for e in history].count("case.product_obsolete") == 1
 
 
 def test_a_test_case_is_marked_and_counted_nowhere(case_world):

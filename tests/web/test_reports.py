@@ -89,7 +89,7 @@ def test_report_page_csv_and_review(world, client, login):
         cases.accept(actor=world["gustav"], case_id=case.id, now=MARCH + timedelta(minutes=10))
     login(members.find_user_by_email(email="ed@acme.example"), password="exchange-demo")
     page = client.get("/reports?year=2027&partner=globex").get_data(as_text=True)
-    assert page.count("<svg") == 3 and "Cases opened and closed per month" in page
+    assert page.count("<svg") == 3 and "Cases opened, closed and withdrawn per month" in page
     assert "/reports/review?partner=globex&amp;month=2027-03" in page
     exported = client.get("/reports.csv?year=2027&partner=globex")
     assert exported.mimetype == "text/csv"
@@ -100,3 +100,24 @@ def test_report_page_csv_and_review(world, client, login):
     assert "Monthly service review" in review and case.number in review
     assert client.get("/reports/review?partner=globex&month=2026-13").status_code == 422
     assert client.get("/reports?year=1700").status_code == 422
+
+
+def test_withdrawn_is_its_own_outcome_not_closed(world, client, login):
+    withdrawn = opened(world, MARCH)
+    worked = opened(world, MARCH)
+    with transaction():
+        cases.withdraw(actor=world["ed"], case_id=withdrawn.id, explanation="Found it", now=MARCH)
+        cases.accept(actor=world["gustav"], case_id=worked.id, now=MARCH + timedelta(hours=1))
+        cases.close(actor=world["ed"], case_id=worked.id, now=MARCH + timedelta(days=1))
+    march = reports.monthly(actor=world["ed"], year=2027)["2027-03"]
+    assert (march.opened, march.closed, march.withdrawn) == (2, 1, 1)
+    assert reports.totals({"2027-03": march}).withdrawn == 1
+    login(members.find_user_by_email(email="ed@acme.example"), password="exchange-demo")
+    page = client.get("/reports?year=2027&partner=globex").get_data(as_text=True)
+    assert "<th>Withdrawn</th>" in page and "Cases opened, closed and withdrawn" in page
+    exported = client.get("/reports.csv?year=2027&partner=globex").get_data(as_text=True)
+    row = next(r for r in csv.DictReader(io.StringIO(exported)) if r["month"] == "2027-03")
+    assert (row["closed"], row["withdrawn"]) == ("1", "1")
+    review = client.get("/reports/review?partner=globex&month=2027-03").get_data(as_text=True)
+    assert "<dt>Cases closed</dt><dd>1</dd>" in review
+    assert "<dt>Cases withdrawn</dt><dd>1</dd>" in review

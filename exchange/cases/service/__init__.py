@@ -7,6 +7,7 @@ notes and attachments; ``queries`` lists and history; ``common`` what they share
 from exchange.cases.service.actions import (
     accept,
     assign,
+    assign_escalation_manager,
     change_severity,
     close,
     escalate,
@@ -42,6 +43,7 @@ __all__ = [
     "add_attachment",
     "add_note",
     "assign",
+    "assign_escalation_manager",
     "change_severity",
     "close",
     "counts_by_status",

@@ -14,8 +14,10 @@ from exchange.cases.service.common import prepare, record
 from exchange.cases.service.opening import _severity_errors, engineer_of
 from exchange.db import db
 from exchange.errors import ValidationFailed
+from exchange.members import service as members
 from exchange.members.models import Member, Role, User
 from exchange.processes import service as processes
+from exchange.processes.escalation import path_for
 from exchange.processes.models import ContactRole
 
 
@@ -83,6 +85,8 @@ def request_information(
         actor=actor, case_id=case_id, action="request-information", if_match=if_match, now=now
     )
     _first_response(case, now)
+    # Before acceptance the response clock pauses until the answer; after it the
+    # response was met already, and the update cadence rests while the receiver waits.
     deadlines.pause_response_clock(case, now)
     changes = _changes(case, status=CaseStatus.information_requested)
     record(
@@ -102,8 +106,12 @@ def provide_information(
     case, side, now = prepare(
         actor=actor, case_id=case_id, action="provide-information", if_match=if_match, now=now
     )
-    changes = _changes(case, status=CaseStatus.open)
-    deadlines.start_response_clock(case, now)
+    if case.accepted_at is not None:
+        # Asked after accepting: back to work, the update cadence runs from the answer.
+        changes = _changes(case, status=CaseStatus.accepted)
+    else:
+        changes = _changes(case, status=CaseStatus.open)
+        deadlines.start_response_clock(case, now)
     record(
         case,
         actor=actor,
@@ -152,7 +160,7 @@ def withdraw(
     case, side, now = prepare(
         actor=actor, case_id=case_id, action="withdraw", if_match=if_match, now=now
     )
-    changes = _changes(case, status=CaseStatus.closed, closed_at=now)
+    changes = _changes(case, status=CaseStatus.withdrawn, closed_at=now)
     deadlines.stop_response_clock(case, now)
     record(
         case,
@@ -238,6 +246,52 @@ def assign(
     return case
 
 
+def assign_escalation_manager(
+    *,
+    actor,
+    case_id: int,
+    escalation_manager: str,
+    if_match: str | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Name or replace one's own side's escalation manager: an active user of one's own
+    member holding the escalation-manager role. Later escalations keep whom a side
+    named; the exchange picks one only for a side that named nobody."""
+    case, side, now = prepare(
+        actor=actor,
+        case_id=case_id,
+        action="assign-escalation-manager",
+        if_match=if_match,
+        now=now,
+    )
+    member = case.submitter if side == Side.submitter else case.receiver
+    user = members.find_user_by_email(email=escalation_manager)
+    if user is None or user.member_id != member.id or not user.is_active:
+        raise ValidationFailed(
+            errors={"escalation_manager": [f"No active user of {member.slug!r} has this e-mail."]}
+        )
+    if not user.has_role(Role.escalation_manager):
+        raise ValidationFailed(
+            errors={"escalation_manager": ["This user is not an escalation manager."]}
+        )
+    person = {"name": user.name, "email": user.email, "phone": user.phone}
+    field = f"{side}_escalation_manager"
+    if getattr(case, field) == person:
+        raise ValidationFailed(
+            errors={"escalation_manager": ["Already this side's escalation manager."]}
+        )
+    changes = _changes(case, **{field: person})
+    record(
+        case,
+        actor=actor,
+        side=side,
+        type="case.escalation_manager_assigned",
+        now=now,
+        data={"changes": changes},
+    )
+    return case
+
+
 def _manager_from_path(member: Member) -> dict | None:
     """The first escalation-manager contact on the member's own escalation path."""
     for process in processes.processes_of(member):
@@ -266,7 +320,9 @@ def _manager_for(case: Case, side: Side) -> dict | None:
 def _find_manager(case: Case, side: Side) -> dict | None:
     member = case.submitter if side == Side.submitter else case.receiver
     if side == Side.receiver:
-        for tier in case.process_version.content["escalation_path"]:
+        content = case.process_version.content
+        # The current severity's path first: its manager is the one paged for this case.
+        for tier in path_for(content, case.severity) + content["escalation_path"]:
             for contact in tier["contacts"]:
                 if contact.get("role") == ContactRole.escalation_manager:
                     return {

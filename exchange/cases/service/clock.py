@@ -5,7 +5,8 @@ inactivity after 30 days), closes resolved cases the submitter left alone, and f
 open cases whose product version reached its end of support.
 
 Each breach is announced once (``case.response_overdue``, ``case.update_overdue``) and
-the receiver's escalation path is walked tier by tier while no response comes. Scans
+the receiver's escalation path for the case's severity is walked tier by tier while no
+response comes. Scans
 read only due rows through the alarm indexes; a worker that was down catches up with
 each breach once, oldest first.
 """
@@ -26,6 +27,7 @@ from exchange.cases.service.queries import DOCUMENT_LOADS
 from exchange.db import db, transaction
 from exchange.members.models import ProductVersion
 from exchange.notifications import rules
+from exchange.processes.escalation import path_for
 
 REMINDER_EVERY = timedelta(hours=1)
 
@@ -81,8 +83,7 @@ def _update_overdue(case: Case, now: datetime) -> None:
 
 
 def _escalate_tier(case: Case, now: datetime) -> None:
-    tiers = case.process_version.content.get("escalation_path") or []
-    tier = tiers[case.escalation_tier]
+    tier = path_for(case.process_version.content, case.severity)[case.escalation_tier]
     changes = _changes(
         case,
         escalation_level=case.escalation_level + 1,
@@ -103,6 +104,7 @@ def _escalate_tier(case: Case, now: datetime) -> None:
             "changes": changes,
             "automatic": True,
             "tier": case.escalation_tier,
+            "severity": case.severity,
             "tier_name": tier.get("name", ""),
             "after_minutes": tier["after_minutes"],
             "contacts": tier["contacts"],

@@ -1,5 +1,5 @@
 """Service reports (source 003's monthly service reviews, 004's volume of issues): per
-month and per partner, cases opened and closed, time to first response, response
+month and per partner, cases opened, closed and withdrawn, time to first response, response
 deadlines met or breached, escalations, inbound and outbound. Test cases count nowhere.
 """
 
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import and_, or_, select
 
-from exchange.cases.models import Case
+from exchange.cases.models import Case, CaseStatus
 from exchange.db import db
 from exchange.members.models import Member
 
@@ -20,6 +20,7 @@ from exchange.members.models import Member
 class Figures:
     opened: int = 0
     closed: int = 0
+    withdrawn: int = 0
     inbound: int = 0
     outbound: int = 0
     met: int = 0
@@ -45,6 +46,7 @@ class Figures:
         return {
             "opened": self.opened,
             "closed": self.closed,
+            "withdrawn": self.withdrawn,
             "inbound": self.inbound,
             "outbound": self.outbound,
             "response_median_minutes": self.response_median,
@@ -104,7 +106,12 @@ def monthly(
             if case.escalation_level:
                 figures.escalated += 1
         if case.closed_at is not None and start <= case.closed_at < end:
-            months.setdefault(_month(case.closed_at), Figures()).closed += 1
+            figures = months.setdefault(_month(case.closed_at), Figures())
+            # A withdrawal ends a case nobody worked: its own outcome, not a closure.
+            if case.status == CaseStatus.withdrawn:
+                figures.withdrawn += 1
+            else:
+                figures.closed += 1
     first, last = (month or 1), (month or 12)
     return {
         f"{year}-{m:02d}": months.get(f"{year}-{m:02d}", Figures()) for m in range(first, last + 1)
@@ -114,7 +121,16 @@ def monthly(
 def totals(months: dict[str, Figures]) -> Figures:
     total = Figures()
     for figures in months.values():
-        for name in ("opened", "closed", "inbound", "outbound", "met", "breached", "escalated"):
+        for name in (
+            "opened",
+            "closed",
+            "withdrawn",
+            "inbound",
+            "outbound",
+            "met",
+            "breached",
+            "escalated",
+        ):
             setattr(total, name, getattr(total, name) + getattr(figures, name))
         total.response_minutes += figures.response_minutes
     return total

@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from exchange import clock
 from exchange.db import db, get_by_id
@@ -231,23 +231,60 @@ def delete_version(*, actor, version: ProductVersion) -> None:
     db.session.flush()
 
 
-# Built once (every case open that names a product reads it).
-_VERSION_BY_NAME = (
-    select(ProductVersion)
-    .join(Product)
-    .where(
-        Product.member_id == bindparam("member_id"),
-        Product.name == bindparam("name"),
-        ProductVersion.version == bindparam("version"),
-    )
-)
+_NUMBERS = re.compile(r"^\D*?(\d+(?:\.\d+)*)")
+
+
+def product_key(name: str) -> str:
+    """A product name as matched: case and spaces do not count (``globex  hypervisor``
+    names ``Globex Hypervisor``)."""
+    return "".join(name.split()).casefold()
+
+
+def version_numbers(version: str) -> tuple[int, ...] | None:
+    """The numeric prefix of a version (``7.0.3 SP1`` -> (7, 0, 3)); None without one."""
+    match = _NUMBERS.match(version.strip())
+    return tuple(int(n) for n in match.group(1).split(".")) if match else None
+
+
+def _version_match(versions: list[ProductVersion], wanted: str) -> ProductVersion | None:
+    """The listed version a case's version belongs to: the same text, else the most
+    specific listed version whose numbers start the case's (7.0.3 is 7.0; 7.01 is not)."""
+    exact = [v for v in versions if v.version.strip().casefold() == wanted.strip().casefold()]
+    if exact:
+        return exact[0]
+    numbers = version_numbers(wanted)
+    if numbers is None:
+        return None
+    best, best_len = None, 0
+    for candidate in versions:
+        listed = version_numbers(candidate.version)
+        if listed and numbers[: len(listed)] == listed and len(listed) > best_len:
+            best, best_len = candidate, len(listed)
+    return best
 
 
 def find_product_version(*, member: Member, name: str, version: str) -> ProductVersion | None:
-    """The version a case names, if the receiver lists it (used to flag obsolete ones)."""
-    return db.session.scalar(
-        _VERSION_BY_NAME, {"member_id": member.id, "name": name, "version": version}
+    """The version a case names, if the receiver lists it (used to flag obsolete ones).
+
+    Matched loosely, as engineers type them: the name case- and space-insensitively, the
+    version by its numeric prefix. A member lists a handful of products, so they are
+    compared here rather than in SQL (whose lower() knows only ASCII on SQLite).
+    """
+    key = product_key(name)
+    names = db.session.execute(
+        select(Product.id, Product.name).where(Product.member_id == member.id)
+    ).all()
+    product_ids = [pid for pid, listed in names if product_key(listed) == key]
+    if not product_ids:
+        return None
+    versions = list(
+        db.session.scalars(
+            select(ProductVersion)
+            .where(ProductVersion.product_id.in_(product_ids))
+            .order_by(ProductVersion.id)
+        )
     )
+    return _version_match(versions, version)
 
 
 def _announcements_due(now: datetime):
