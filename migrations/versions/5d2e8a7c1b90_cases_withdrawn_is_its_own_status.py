@@ -7,7 +7,7 @@ and the partial index of the cases the end-of-support check can still flag leave
 withdrawn cases out as it leaves closed ones.
 
 Revision ID: 5d2e8a7c1b90
-Revises: 00637340d1de
+Revises: 5e55107e0a01
 Create Date: 2026-12-05 13:05:00.000000
 
 """
@@ -19,7 +19,7 @@ import exchange.db  # noqa: F401  (custom column types such as UTCDateTime)
 
 # revision identifiers, used by Alembic.
 revision = '5d2e8a7c1b90'
-down_revision = '00637340d1de'
+down_revision = '5e55107e0a01'
 branch_labels = None
 depends_on = None
 
