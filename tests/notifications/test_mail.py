@@ -50,14 +50,6 @@ def smtp_server(app):
 
 
 @pytest.fixture()
-def mail_folder(app, tmp_path):
-    saved = app.config["MAIL_OUTBOX_PATH"]
-    app.config["MAIL_OUTBOX_PATH"] = str(tmp_path)
-    yield tmp_path
-    app.config["MAIL_OUTBOX_PATH"] = saved
-
-
-@pytest.fixture()
 def endpoint(app, make_user):
     from exchange.auth.actor import actor_for_user
 

@@ -6,62 +6,20 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from exchange.auth.actor import actor_for_user
 from exchange.cases import service as cases
 from exchange.cases.models import CaseEvent
 from exchange.cases.service.clock import scan_deadlines
 from exchange.db import transaction
-from exchange.demo import load_demo
 from exchange.members import service as members
 from exchange.notifications.models import Message
+from tests.notifications.conftest import T0, open_case
 
-T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # a Tuesday, inside Globex office hours
 # Everything the tests make, the demo's published processes included, is made at T0.
 pytestmark = pytest.mark.clock(T0)
 
 
 def who(**filters):
     return sorted(m.to_address for m in Message.query.filter_by(**filters))
-
-
-@pytest.fixture()
-def demo():
-    load_demo()
-    users = {
-        e: members.find_user_by_email(email=e)
-        for e in (
-            "ed@acme.example",
-            "gustav@globex.example",
-            "gina@globex.example",
-            "admin@globex.example",
-            "admin@acme.example",
-        )
-    }
-    return {e.split("@")[0]: actor_for_user(u) for e, u in users.items()} | {"users": users}
-
-
-def open_case(demo, now=T0, test=False, product=None):
-    with transaction():
-        return cases.open_case(
-            actor=demo["ed"],
-            receiver="globex",
-            severity="2",
-            summary="Paths lost",
-            description="Hosts lose paths to the array.",
-            now=now,
-            test=test,
-            product=product,
-            customer={
-                "company": "Umbrella",
-                "contact_name": "Ann",
-                "contact_email": "ann@umbrella.example",
-            },
-            intake={
-                "hypervisor_version": "8.0",
-                "cluster_hosts": 4,
-                "admin_email": "ops@umbrella.example",
-            },
-        )
 
 
 def test_a_new_case_mails_the_designated_contact_and_opted_in_engineers(demo):

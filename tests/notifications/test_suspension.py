@@ -4,28 +4,18 @@ out, through the real outbox, once the member is reactivated."""
 from __future__ import annotations
 
 import email
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from exchange.auth.actor import actor_for_user
 from exchange.cases import service as cases
 from exchange.db import transaction
-from exchange.demo import load_demo
 from exchange.members import service as members
 from exchange.notifications import mailer
 from exchange.notifications.models import Message
+from tests.notifications.conftest import T0, open_case
 
-T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 pytestmark = pytest.mark.clock(T0)
-
-
-@pytest.fixture()
-def mail_folder(app, tmp_path):
-    saved = app.config["MAIL_OUTBOX_PATH"]
-    app.config["MAIL_OUTBOX_PATH"] = str(tmp_path)
-    yield tmp_path
-    app.config["MAIL_OUTBOX_PATH"] = saved
 
 
 def _recipients(folder) -> list[str]:
@@ -39,31 +29,11 @@ def _set_status(slug: str, status: str) -> None:
         members.set_member_status(member=members.get_member(slug=slug), status=status)
 
 
-def test_mail_to_a_suspended_members_people_waits_for_its_reactivation(mail_folder):
-    load_demo()
-    ed = actor_for_user(members.find_user_by_email(email="ed@acme.example"))
-    gustav = actor_for_user(members.find_user_by_email(email="gustav@globex.example"))
+def test_mail_to_a_suspended_members_people_waits_for_its_reactivation(demo, mail_folder):
+    case = open_case(demo)
     with transaction():
-        case = cases.open_case(
-            actor=ed,
-            receiver="globex",
-            severity="2",
-            summary="Paths lost",
-            description="Hosts lose paths to the array.",
-            now=T0,
-            customer={
-                "company": "Umbrella",
-                "contact_name": "Ann",
-                "contact_email": "ann@umbrella.example",
-            },
-            intake={
-                "hypervisor_version": "8.0",
-                "cluster_hosts": 4,
-                "admin_email": "ops@umbrella.example",
-            },
-        )
-        cases.accept(actor=gustav, case_id=case.id, now=T0)
-        cases.add_note(actor=ed, case_id=case.id, body="Logs attached", now=T0)
+        cases.accept(actor=demo["gustav"], case_id=case.id, now=T0)
+        cases.add_note(actor=demo["ed"], case_id=case.id, body="Logs attached", now=T0)
     held = Message.query.filter(Message.to_address.like("%@globex.example")).all()
     assert {m.to_address for m in held} == {"support@globex.example", "gustav@globex.example"}
 
